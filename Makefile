@@ -1,0 +1,42 @@
+# The two commands: `make run` (a console on a laptop) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SIM_PORT ?= 8765
+SIM_TOKEN ?= sim-demo-token
+PORT ?= 8000
+
+.PHONY: run test lint setup system-deps clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+.env:
+	@echo "Writing .env for a laptop (DEBUG on, a fresh SECRET_KEY, the simulator as the API)"
+	@printf 'DEBUG=true\nSECRET_KEY=%s\nUPSWIFT_API_URL=http://127.0.0.1:$(SIM_PORT)/v1\nUPSWIFT_USER_TOKEN=$(SIM_TOKEN)\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+
+setup: $(VENV)/.installed .env
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_setup
+	PORT=$(PORT) SIM_PORT=$(SIM_PORT) SIM_TOKEN=$(SIM_TOKEN) $(VENV)/bin/honcho -f Procfile.dev start
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+test: system-deps lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/ staticfiles/

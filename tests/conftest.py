@@ -1,0 +1,24 @@
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.support import processes
+
+
+@pytest.fixture
+def worker_env(transactional_db, tmp_path):
+    """Environment for processes that must see this test's database, on a queue of its own.
+
+    Tests that start workers commit their rows (transactional_db) so the worker can read them.
+    """
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    env = processes.process_env(
+        db_url=processes.database_url(connection.settings_dict),
+        queue=queue,
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+    )
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        env["CELERY_BROKER_DIR"] = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+    return env
