@@ -22,3 +22,6 @@ def worker_env(transactional_db, tmp_path):
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         env["CELERY_BROKER_DIR"] = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
     return env
+
+
+from tests.support.engine import engine_factory  # noqa: E402,F401  (fixture)

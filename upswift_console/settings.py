@@ -101,6 +101,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis in production (it also holds the shared API rate-limit budget) ------------
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="upswift-console")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -145,6 +146,17 @@ UPSWIFT_API_URL = env.str("UPSWIFT_API_URL", default="https://api.upswift.io/v1"
 UPSWIFT_USER_TOKEN = env_secret("UPSWIFT_USER_TOKEN")
 # The account-level limit is not published: stay well under it, shared by every worker.
 UPSWIFT_CALLS_PER_MINUTE = env.int("UPSWIFT_CALLS_PER_MINUTE", default=60)
+UPSWIFT_TIMEOUT_SECONDS = env.float("UPSWIFT_TIMEOUT_SECONDS", default=20.0)
+UPSWIFT_PAGE_SIZE = env.int("UPSWIFT_PAGE_SIZE", default=100)
+# How often an open stage's progress is read back, and how often beat reconciles.
+ROLLOUT_POLL_SECONDS = env.float("ROLLOUT_POLL_SECONDS", default=10.0)
+ROLLOUT_RECONCILE_SECONDS = env.float("ROLLOUT_RECONCILE_SECONDS", default=5.0)
+# Transient API errors: exponential backoff with jitter, capped; then the rollout pauses.
+ROLLOUT_RETRY_BASE_SECONDS = env.float("ROLLOUT_RETRY_BASE_SECONDS", default=2.0)
+ROLLOUT_RETRY_MAX_SECONDS = env.float("ROLLOUT_RETRY_MAX_SECONDS", default=120.0)
+ROLLOUT_MAX_ATTEMPTS = env.int("ROLLOUT_MAX_ATTEMPTS", default=8)
+# A time unit for soak minutes (seconds per minute); only demos and tests shorten it.
+ROLLOUT_SOAK_MINUTE_SECONDS = env.float("ROLLOUT_SOAK_MINUTE_SECONDS", default=60.0)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -175,6 +187,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
 CELERY_BEAT_SCHEDULE = {
+    "rollouts-reconcile": {
+        "task": "rollouts.tasks.rollouts_reconcile",
+        "schedule": schedule(ROLLOUT_RECONCILE_SECONDS),
+        "options": {"expires": ROLLOUT_RECONCILE_SECONDS * 2},
+    },
     "worker-heartbeat": {
         "task": "rollouts.tasks.worker_heartbeat",
         "schedule": schedule(30.0),

@@ -1,0 +1,95 @@
+"""Rollout plans: reusable templates of ordered stages."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+percent = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class Target(models.TextChoices):
+    TAG = "tag", "Canary tag"
+    GROUPS = "groups", "Groups"
+    ALL = "all", "All devices"
+
+
+class StageSpec(models.Model):
+    """What a stage targets and its gates; shared by plan stages and a rollout's copies."""
+
+    name = models.CharField(max_length=100, blank=True)
+    target = models.CharField(max_length=10, choices=Target.choices)
+    tag = models.CharField(max_length=100, blank=True)
+    groups = models.JSONField(default=list, blank=True)
+    app_filter = models.CharField(
+        "only devices with app", max_length=100, blank=True, help_text="Upswift 'app is' filter"
+    )
+    device_filter = models.CharField(
+        "only device", max_length=100, blank=True, help_text="one device id, e.g. d-4ec7-1be9"
+    )
+    approval_required = models.BooleanField(default=True)
+    success_threshold = models.PositiveSmallIntegerField(default=95, validators=percent)
+    failure_threshold = models.PositiveSmallIntegerField(default=10, validators=percent)
+    soak_minutes = models.PositiveIntegerField(default=0)
+    online_only = models.BooleanField(default=False)
+
+    SPEC_FIELDS = (
+        "name",
+        "target",
+        "tag",
+        "groups",
+        "app_filter",
+        "device_filter",
+        "approval_required",
+        "success_threshold",
+        "failure_threshold",
+        "soak_minutes",
+        "online_only",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def target_label(self) -> str:
+        if self.target == Target.TAG:
+            return f"tag {self.tag}"
+        if self.target == Target.GROUPS:
+            return "groups " + ", ".join(self.groups)
+        return "all devices"
+
+    def spec(self) -> dict:
+        return {field: getattr(self, field) for field in self.SPEC_FIELDS}
+
+
+class Plan(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    project = models.CharField("Upswift project", max_length=120)
+    description = models.TextField(blank=True)
+    require_different_approver = models.BooleanField(
+        default=False, help_text="The person who started a rollout may not approve its stages."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanStage(StageSpec):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"], name="plan_stage_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.position}: {self.target_label}"

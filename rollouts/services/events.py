@@ -1,0 +1,49 @@
+"""Writing the append-only event log and the conditional status transitions."""
+
+from typing import Any
+
+from django.db.models import Model
+
+from rollouts.models import Event, Rollout, RolloutStage
+
+
+class TransitionConflict(Exception):
+    """The row was not in a state that allows the action (someone else got there first)."""
+
+
+def event_record(
+    *,
+    rollout: Rollout | int,
+    kind: str,
+    actor=None,
+    stage: RolloutStage | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> Event:
+    rollout_id = rollout if isinstance(rollout, int) else rollout.pk
+    return Event.objects.create(
+        rollout_id=rollout_id,
+        stage=stage,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        details=details or {},
+    )
+
+
+def transition(obj: Model, *, allowed: tuple[str, ...], to: str, **fields: Any) -> bool:
+    """Move `obj.status` from one of `allowed` to `to` with one conditional UPDATE.
+
+    Returns False (and changes nothing) when another request or worker moved it first.
+    """
+    updated = type(obj).objects.filter(pk=obj.pk, status__in=allowed).update(status=to, **fields)
+    if updated == 1:
+        obj.status = to
+        for name, value in fields.items():
+            setattr(obj, name, value)
+        return True
+    return False

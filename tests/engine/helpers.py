@@ -1,0 +1,79 @@
+"""Shared steps of the engine's integration tests."""
+
+from rollouts.models import Rollout, RolloutStage, RolloutStatus, StageStatus
+from rollouts.services.actions import rollout_create, rollout_start
+from rollouts.services.plans import plan_create
+from rollouts.upswift_api import UpswiftClient
+from tests.support.processes import wait_for
+
+CANARY_GROUPS_ALL = [
+    {"target": "tag", "tag": "canary", "success_threshold": 100},
+    {"target": "groups", "groups": ["TestGroup1"], "success_threshold": 100},
+    {"target": "groups", "groups": ["TestGroup2"], "success_threshold": 100},
+    {"target": "all", "success_threshold": 100},
+]
+
+
+def start_rollout(*, user, stages, name="Release plan", version="v2.0", comment="release 2"):
+    plan = plan_create(name=name, project="Demo", stages=stages, actor=user)
+    rollout = rollout_create(
+        plan=plan,
+        flow_id="73a7-1ft8",
+        app_name="default_app",
+        app_version=version,
+        comment=comment,
+        actor=user,
+    )
+    return rollout_start(rollout=rollout, actor=user)
+
+
+def wait_status(rollout: Rollout, *statuses: str, engine, timeout: float = 60) -> Rollout:
+    def check():
+        rollout.refresh_from_db()
+        return rollout.status in statuses
+
+    wait_for(check, timeout=timeout, describe=lambda: describe_rollout(rollout, engine))
+    return rollout
+
+
+def describe_rollout(rollout: Rollout, engine) -> str:
+    rollout.refresh_from_db()
+    stages = [(s.position, s.status, s.counts, s.last_error) for s in rollout.stages.all()]
+    calls = [
+        (c.kind, c.attempt, c.state, c.http_status, c.error_message[:80], c.not_before)
+        for c in rollout.api_calls.order_by("-id")[:12]
+    ]
+    return (
+        f"rollout {rollout.status} {rollout.status_reason}\nstages {stages}\ncalls {calls}\n"
+        f"{engine.logs()}"
+    )
+
+
+def wait_awaiting_approval(rollout: Rollout, position: int, *, engine, timeout: float = 60):
+    """Until stage `position` waits for a person (all earlier stages succeeded)."""
+
+    def check():
+        stage = RolloutStage.objects.get(rollout=rollout, position=position)
+        earlier_done = (
+            not RolloutStage.objects.filter(rollout=rollout, position__lt=position)
+            .exclude(status__in=(StageStatus.SUCCEEDED, StageStatus.SKIPPED))
+            .exists()
+        )
+        return earlier_done and stage.status == StageStatus.PENDING and stage.approved_at is None
+
+    wait_for(check, timeout=timeout, describe=lambda: describe_rollout(rollout, engine))
+    assert Rollout.objects.get(pk=rollout.pk).status == RolloutStatus.RUNNING
+
+
+def deploy_calls(sim, since: int = 0) -> list[dict]:
+    return [c for c in sim.calls(since) if c["path"].endswith("/deploy_update")]
+
+
+def rollout_updates_per_device(sim, rollout: Rollout) -> dict[str, int]:
+    """How many updates of this rollout each Demo device received (from the simulator)."""
+    marker = f"[rollout {rollout.pk} "
+    client = UpswiftClient(sim.base_url, sim.token)
+    return {
+        d["device_uuid"]: sum(marker in (u.get("comment") or "") for u in d["updates"])
+        for d in client.iter_devices_details(project_name="Demo")
+    }

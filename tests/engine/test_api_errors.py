@@ -1,0 +1,79 @@
+"""The API misbehaving: a 400 fails the stage; 429s, 500s and timeouts are ridden out."""
+
+import pytest
+
+from rollouts.models import ApiCall, CallKind, CallState, Event, EventKind, RolloutStatus
+from rollouts.services.actions import rollout_resume
+from tests.engine.helpers import (
+    CANARY_GROUPS_ALL,
+    deploy_calls,
+    rollout_updates_per_device,
+    start_rollout,
+    wait_status,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_400_fails_the_stage_with_the_api_message(engine_factory):
+    manager = UserFactory(username="rm")
+    stages = [{"target": "groups", "groups": ["NoSuchGroup"]}, {"target": "all"}]
+    with engine_factory(devices=100) as engine:
+        rollout = start_rollout(user=manager, stages=stages)
+        wait_status(rollout, RolloutStatus.FAILED, engine=engine)
+        sent = deploy_calls(engine.sim)
+
+    stage = rollout.stages.get(position=1)
+    assert len(sent) == 1 and sent[0]["status"] == 400  # never retried
+    assert stage.status == "failed"
+    assert "NoSuchGroup" in stage.last_error
+    assert "NoSuchGroup" in rollout.last_error
+    assert "Upswift rejected the deploy call" in rollout.status_reason
+    call = ApiCall.objects.get(rollout=rollout, kind=CallKind.DEPLOY)
+    assert call.http_status == 400 and not call.retryable and "NoSuchGroup" in call.error_message
+    assert Event.objects.filter(rollout=rollout, kind=EventKind.STAGE_FAILED).count() == 1
+
+
+def test_429_storm_then_500s_then_timeouts_end_in_a_completed_rollout(engine_factory):
+    manager = UserFactory(username="rm")
+    stages = [CANARY_GROUPS_ALL[0], {**CANARY_GROUPS_ALL[1], "approval_required": False}]
+    with engine_factory(devices=100) as engine:
+        engine.sim.fault("rate_limit", count=6)
+        engine.sim.fault("error_500", count=4)
+        # Timeouts that the API carried out anyway: the console must not deploy twice.
+        engine.sim.fault("timeout", count=2, delay=5, apply=True)
+        rollout = start_rollout(user=manager, stages=stages)
+        wait_status(rollout, RolloutStatus.COMPLETED, engine=engine, timeout=120)
+        sent = deploy_calls(engine.sim)
+        per_device = rollout_updates_per_device(engine.sim, rollout)
+        statuses = [c["status"] for c in engine.sim.calls()]
+
+    assert statuses.count(429) == 6 and statuses.count(500) == 4
+    assert [c for c in sent if c["status"] == 200]  # the deploys got through in the end
+    assert set(per_device.values()) <= {0, 1} and 1 in per_device.values()  # nobody twice
+    failed = ApiCall.objects.filter(rollout=rollout, state=CallState.FAILED)
+    assert {c.http_status for c in failed} >= {429}
+    backoffs = Event.objects.filter(rollout=rollout, kind=EventKind.API_ERROR)
+    assert backoffs.exists()
+    assert all("retry_in_seconds" in e.details for e in backoffs)
+    assert rollout.stages.filter(status="succeeded").count() == 2
+
+
+def test_a_long_outage_pauses_with_the_error_and_resume_completes(engine_factory):
+    manager = UserFactory(username="rm")
+    with engine_factory(devices=100, env={"ROLLOUT_MAX_ATTEMPTS": "3"}) as engine:
+        engine.sim.fault("error_500", count=1000)
+        rollout = start_rollout(user=manager, stages=[CANARY_GROUPS_ALL[0]])
+        wait_status(rollout, RolloutStatus.PAUSED, engine=engine)
+        engine.sim.clear_faults()
+        rollout_resume(rollout=rollout, actor=manager, reason="API is back")
+        wait_status(rollout, RolloutStatus.COMPLETED, engine=engine)
+        sent = deploy_calls(engine.sim)
+
+    pause = Event.objects.get(rollout=rollout, kind=EventKind.PAUSED)
+    assert "unavailable after 3 attempts" in pause.reason
+    assert "500" in pause.reason
+    assert [c["status"] for c in sent] == [500, 200]  # checked by read-back, sent once more
+    attempts = ApiCall.objects.filter(rollout=rollout, kind=CallKind.DEPLOY).order_by("attempt")
+    assert [c.state for c in attempts] == ["failed", "failed", "failed", "succeeded"]
