@@ -39,7 +39,7 @@ def plan_stages_validate(stages: list[dict]) -> list[dict]:
             stage["groups"] = []
         elif target == Target.GROUPS:
             if not stage["groups"]:
-                errors[f"{key}.groups"] = ["A groups stage needs at least one group."]
+                errors.setdefault(f"{key}.groups", ["A groups stage needs at least one group."])
             for g in stage["groups"]:
                 if g in seen_groups:
                     errors[f"{key}.groups"] = [f"Group {g} is already in stage {seen_groups[g]}."]
@@ -88,7 +88,7 @@ def plan_create(
             require_different_approver=require_different_approver,
             created_by=actor,
         )
-        plan.full_clean()
+        plan.full_clean(exclude=["created_by"])  # who created it may be gone (SET_NULL)
         plan.save()
         _stages_write(plan, cleaned)
     return plan
@@ -99,7 +99,7 @@ def plan_update(*, plan: Plan, stages: list[dict] | None = None, **fields) -> Pl
     with transaction.atomic():
         for name, value in fields.items():
             setattr(plan, name, value)
-        plan.full_clean()
+        plan.full_clean(exclude=["created_by"])  # who created it may be gone (SET_NULL)
         plan.save()
         if cleaned is not None:
             plan.stages.all().delete()

@@ -1,0 +1,73 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from rollouts.services.plans import plan_create, plan_stages_validate, plan_update
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_of(stages) -> dict:
+    with pytest.raises(ValidationError) as info:
+        plan_stages_validate(stages)
+    return info.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("stages", "field", "text"),
+    [
+        ([], "stages", "at least one stage"),
+        ([{"target": "tag"}], "stages.1.tag", "needs a tag"),
+        ([{"target": "groups", "groups": []}], "stages.1.groups", "at least one group"),
+        ([{"target": "all"}, {"target": "tag", "tag": "x"}], "stages.1.target", "last stage"),
+        ([{"target": "everyone"}], "stages.1.target", "Choose one of"),
+        ([{"target": "all", "success_threshold": 101}], "stages.1.success_threshold", "0 and 100"),
+        ([{"target": "all", "failure_threshold": -1}], "stages.1.failure_threshold", "0 and 100"),
+        ([{"target": "all", "soak_minutes": "soon"}], "stages.1.soak_minutes", "whole number"),
+        (
+            [{"target": "groups", "groups": ["A"]}, {"target": "groups", "groups": ["A"]}],
+            "stages.2.groups",
+            "already in stage 1",
+        ),
+        (
+            [{"target": "tag", "tag": "c"}, {"target": "tag", "tag": "c"}],
+            "stages.2.tag",
+            "already targeted",
+        ),
+        ([{"target": "groups", "groups": [1, 2]}], "stages.1.groups", "list of names"),
+    ],
+)
+def test_bad_stages_are_rejected_with_the_field_named(stages, field, text):
+    errors = errors_of(stages)
+
+    assert field in errors
+    assert text in " ".join(errors[field])
+
+
+def test_valid_plan_is_saved_with_ordered_stages():
+    plan = plan_create(
+        name=" Canary first ",
+        project="Demo",
+        stages=[
+            {"target": "tag", "tag": " canary ", "success_threshold": "90"},
+            {"target": "groups", "groups": "TestGroup1, TestGroup2"},
+            {"target": "all", "approval_required": False, "soak_minutes": 5},
+        ],
+    )
+
+    stages = list(plan.stages.all())
+    assert plan.name == "Canary first"
+    assert [(s.position, s.target) for s in stages] == [(1, "tag"), (2, "groups"), (3, "all")]
+    assert stages[0].tag == "canary" and stages[0].success_threshold == 90
+    assert stages[1].groups == ["TestGroup1", "TestGroup2"]
+    assert stages[2].approval_required is False and stages[2].soak_minutes == 5
+
+
+def test_editing_a_plan_replaces_its_stages_and_keeps_bad_edits_out():
+    plan = plan_create(name="p", project="Demo", stages=[{"target": "all"}])
+
+    with pytest.raises(ValidationError):
+        plan_update(plan=plan, stages=[{"target": "tag"}])
+    assert [s.target for s in plan.stages.all()] == ["all"]
+
+    plan_update(plan=plan, stages=[{"target": "tag", "tag": "canary"}, {"target": "all"}])
+    assert [s.target for s in plan.stages.all()] == ["tag", "all"]
