@@ -151,6 +151,8 @@ UPSWIFT_PAGE_SIZE = env.int("UPSWIFT_PAGE_SIZE", default=100)
 # How often an open stage's progress is read back, and how often beat reconciles.
 ROLLOUT_POLL_SECONDS = env.float("ROLLOUT_POLL_SECONDS", default=10.0)
 ROLLOUT_RECONCILE_SECONDS = env.float("ROLLOUT_RECONCILE_SECONDS", default=5.0)
+# A device the deploy missed (offline, or mid-update) is swept at most this often.
+ROLLOUT_SWEEP_SECONDS = env.float("ROLLOUT_SWEEP_SECONDS", default=120.0)
 # Transient API errors: exponential backoff with jitter, capped; then the rollout pauses.
 ROLLOUT_RETRY_BASE_SECONDS = env.float("ROLLOUT_RETRY_BASE_SECONDS", default=2.0)
 ROLLOUT_RETRY_MAX_SECONDS = env.float("ROLLOUT_RETRY_MAX_SECONDS", default=120.0)

@@ -19,7 +19,7 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
-from rollouts.services import calls, progress
+from rollouts.services import calls, progress, sweeps
 from rollouts.services.cohorts import (
     EmptyCohort,
     cohort_filter,
@@ -64,7 +64,12 @@ def _step(rollout: Rollout) -> bool:
     if rollout.status != RolloutStatus.RUNNING:
         return False
     if progress.stage_poll_due(stage) and progress.stage_poll(rollout=rollout, stage=stage):
-        return _stage_gates(rollout=rollout, stage=stage) or moved
+        if _stage_gates(rollout=rollout, stage=stage):
+            return True
+        if stage.status == StageStatus.MONITORING and sweeps.stage_sweep(
+            rollout=rollout, stage=stage
+        ):
+            return True
     return moved
 
 
@@ -132,8 +137,7 @@ def _stage_skip(*, rollout: Rollout, stage: RolloutStage, reason: str) -> bool:
 
 def _stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
     """After a fresh read-back: pause on the failure threshold, close on success + soak."""
-    reached = stage.devices_total - stage.count_not_reached
-    base = reached if stage.online_only else stage.devices_total
+    base = stage.devices_total  # every cohort device counts, reached yet or not
     failed = max(0, stage.count_failed + stage.count_aborted - stage.failures_accepted)
     if base and failed and failed * 100 >= stage.failure_threshold * base:
         reason = (
@@ -145,9 +149,7 @@ def _stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
         rollout_pause(rollout=rollout, actor=None, reason=reason, stage=stage)
         return False
     if not base:
-        if stage.devices_total == 0 and stage.count_not_reached == 0:
-            return _stage_succeed(rollout=rollout, stage=stage, note="no device matched")
-        return False
+        return _stage_succeed(rollout=rollout, stage=stage, note="no device matched")
     if stage.count_success * 100 < stage.success_threshold * base:
         return False
     now = timezone.now()

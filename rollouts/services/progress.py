@@ -141,6 +141,14 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             )
     except ScanFailed:
         return False
+    not_reached = [r for r in rows.values() if r.status == DeviceStatus.NOT_REACHED]
+    if stage.online_only and not_reached:
+        try:
+            online = _online_devices(rollout=rollout, stage=stage)
+        except ScanFailed:
+            return False
+        for row in not_reached:
+            row.online = row.device_uuid in online
     counts = Counter(row.status for row in rows.values())
     with transaction.atomic():
         DeviceProgress.objects.bulk_create(
@@ -148,7 +156,7 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["stage", "device_uuid"],
-            update_fields=["device_name", "group", "status", "update_id", "updated_at"],
+            update_fields=["device_name", "group", "online", "status", "update_id", "updated_at"],
         )
         RolloutStage.objects.filter(pk=stage.pk).update(
             devices_total=len(rows),
@@ -162,6 +170,52 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
         )
     stage.refresh_from_db()
     return True
+
+
+def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
+    """The uuids of the cohort's devices that are online now (get_devices_state, paged)."""
+    call = ApiCall.objects.create(
+        rollout=rollout,
+        stage=stage,
+        kind=CallKind.POLL,
+        state=CallState.SENDING,
+        sent_at=timezone.now(),
+        request={"method": "GET", "path": "/get_devices_state", "body": {}},
+    )
+    pages = 0
+
+    def before_send(request: ApiRequest) -> None:
+        nonlocal pages
+        wait = budget_acquire()
+        if wait > 0:
+            raise OutOfBudget(wait)
+        if pages == 0:
+            call.request = request.redacted()
+        pages += 1
+
+    started = time.monotonic()
+    scopes = [{"group_name": g} for g in _scan_groups(stage)] or [{}]
+    online: set[str] = set()
+    try:
+        for scope in scopes:
+            for device in upswift_client().iter_devices_state(
+                project_name=rollout.project, before_send=before_send, **scope
+            ):
+                if device.get("device_status") == "online":
+                    online.add(device.get("device_uuid"))
+    except (UpswiftError, OutOfBudget) as exc:
+        message = getattr(exc, "error_message", "") or str(exc)
+        _finish(
+            call,
+            pages,
+            started,
+            state=CallState.FAILED,
+            error=message,
+            status=getattr(exc, "status", None),
+        )
+        raise ScanFailed(message, cause=exc) from exc
+    _finish(call, pages, started, state=CallState.SUCCEEDED, status=200)
+    return online
 
 
 def stage_poll_due(stage: RolloutStage) -> bool:

@@ -1,0 +1,75 @@
+"""Sweeps: reach the cohort devices the stage's deploy missed, while the stage is open.
+
+A device is missed when it was offline at an online-only deploy, or in the middle of another
+update (the deploy never interrupts one). Each sweep is one call for one device
+(`specific_device is <uuid>`), guarded like the deploy and also by `update_status is_not
+pending`, so a sweep that lands twice queues nothing twice. A device is swept at most once per
+ROLLOUT_SWEEP_SECONDS, and at most SWEEP_BATCH devices per pass, to stay within the budget.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from rollouts.models import CallKind, DeviceStatus, EventKind, Rollout, RolloutStage
+from rollouts.services.calls import call_queue
+from rollouts.services.events import event_record
+from rollouts.upswift_api import DevicesFilter, Filter, deploy_update_request
+
+SWEEP_BATCH = 20
+
+
+def _swept_recently(stage: RolloutStage) -> set[str]:
+    since = timezone.now() - timedelta(seconds=settings.ROLLOUT_SWEEP_SECONDS)
+    recent = stage.api_calls.filter(kind=CallKind.SWEEP, created_at__gte=since)
+    uuids = set()
+    for request in recent.values_list("request", flat=True):
+        for f in request["body"]["devices_filter"]["filters"]:
+            if f["type"] == "specific_device" and f["operand"] == "is":
+                uuids.add(f["value"])
+    return uuids
+
+
+def stage_sweep(*, rollout: Rollout, stage: RolloutStage) -> int:
+    """Queue a sweep call for each missed device that can take the update now."""
+    missed = stage.devices.filter(status=DeviceStatus.NOT_REACHED)
+    if stage.online_only:
+        missed = missed.filter(online=True)
+    uuids = list(
+        missed.exclude(device_uuid__in=_swept_recently(stage))
+        .order_by("device_uuid")
+        .values_list("device_uuid", flat=True)[:SWEEP_BATCH]
+    )
+    if not uuids:
+        return 0
+    cohort = stage.cohort_filter()
+    guards = [
+        Filter("update_status", "is_not", "in_progress"),
+        Filter("update_status", "is_not", "pending"),
+    ]
+    if stage.online_only:
+        guards.append(Filter("device_state", "is", "online"))
+    with transaction.atomic():
+        for uuid in uuids:
+            devices_filter = DevicesFilter(
+                project=cohort.project,
+                groups=list(cohort.groups),
+                filters=[*cohort.filters, Filter("specific_device", "is", uuid), *guards],
+            )
+            request = deploy_update_request(
+                flow_id=rollout.flow_id,
+                devices_filter=devices_filter,
+                comment=f"{rollout.marker(stage)} {rollout.comment}".strip(),
+                app_name=rollout.app_name,
+                app_version=rollout.app_version,
+            )
+            call_queue(rollout=rollout, stage=stage, kind=CallKind.SWEEP, request=request)
+        event_record(
+            rollout=rollout,
+            stage=stage,
+            kind=EventKind.SWEEP,
+            details={"devices": uuids},
+        )
+    return len(uuids)
