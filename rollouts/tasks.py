@@ -1,10 +1,14 @@
 """Celery tasks. Each takes ids, loads rows, calls one service, and is safe to run twice."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 
 from rollouts.services import engine
 from rollouts.services.workers import worker_heartbeat_record
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -15,7 +19,13 @@ def worker_heartbeat() -> None:
 
 @shared_task
 def rollout_advance_task(rollout_id: int) -> None:
-    engine.rollout_advance(rollout_id=rollout_id)
+    try:
+        engine.rollout_advance(rollout_id=rollout_id)
+    except Exception as exc:
+        # Not retried here: the next reconcile tick runs the step again from the database.
+        logger.exception("advancing rollout %s failed", rollout_id)
+        engine.rollout_engine_error(rollout_id=rollout_id, exc=exc)
+        raise
 
 
 @shared_task

@@ -1,8 +1,29 @@
 from django.urls import path
 
-from rollouts import views
+from rollouts.views import actions, dashboard, history, plans, rollouts
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("healthz", dashboard.healthz, name="healthz"),
+    path("plans/", plans.plan_list, name="plan_list"),
+    path("plans/new/", plans.plan_create, name="plan_create"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/clone/", plans.plan_clone, name="plan_clone"),
+    path("history/", history.history, name="history"),
+    path("history.csv", history.history_csv, name="history_csv"),
+    path("rollouts/new/", rollouts.rollout_new, name="rollout_new"),
+    path("rollouts/preview/", rollouts.rollout_preview, name="rollout_preview"),
+    path("rollouts/<int:pk>/", rollouts.rollout_detail, name="rollout_detail"),
+    path("rollouts/<int:pk>/live/", rollouts.rollout_live, name="rollout_live"),
+    path("rollouts/<int:pk>/calls/", rollouts.rollout_calls, name="rollout_calls"),
+    path(
+        "rollouts/<int:pk>/stages/<int:position>/devices/",
+        rollouts.stage_devices,
+        name="stage_devices",
+    ),
+    path("rollouts/<int:pk>/approve/", actions.rollout_approve, name="rollout_approve"),
+    path("rollouts/<int:pk>/pause/", actions.rollout_pause, name="rollout_pause"),
+    path("rollouts/<int:pk>/resume/", actions.rollout_resume, name="rollout_resume"),
+    path("rollouts/<int:pk>/abort/", actions.rollout_abort, name="rollout_abort"),
+    path("rollouts/<int:pk>/stages/<int:position>/retry/", actions.stage_retry, name="stage_retry"),
 ]

@@ -1,3 +1,4 @@
+import contextlib
 import uuid
 
 import pytest
@@ -5,6 +6,19 @@ from django.conf import settings
 from django.db import connection
 
 from tests.support import processes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_queue():
+    """Tasks a test enqueues without a worker go to a queue of this session, never the real one,
+    and that queue is deleted at the end."""
+    from upswift_console.celery import app
+
+    queue = f"test-session-{uuid.uuid4().hex[:10]}"
+    app.conf.task_default_queue = queue
+    yield queue
+    with contextlib.suppress(Exception), app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(queue)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ class EventKind(models.TextChoices):
     FAILED = "failed", "Failed"
     COMPLETED = "completed", "Completed"
     DEPLOY_RECOVERED = "deploy_recovered", "Deploy confirmed by read-back"
+    ENGINE_ERROR = "engine_error", "Engine error"
 
 
 class Event(models.Model):

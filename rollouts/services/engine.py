@@ -219,3 +219,30 @@ def rollouts_reconcile() -> list[int]:
     running = Rollout.objects.filter(status=RolloutStatus.RUNNING)
     due = Rollout.objects.filter(status=RolloutStatus.SCHEDULED, scheduled_at__lte=now)
     return list(running.values_list("pk", flat=True)) + list(due.values_list("pk", flat=True))
+
+
+def rollout_engine_error(*, rollout_id: int, exc: Exception) -> None:
+    """Make a crashed step visible in the rollout's history (once a minute per error kind)."""
+    from django.db import close_old_connections, connection
+
+    from rollouts.models import Event
+
+    connection.close()  # the error may have been the connection itself
+    close_old_connections()
+    reason = f"{type(exc).__name__}: {exc}"[:500]
+    try:
+        recent = Event.objects.filter(
+            rollout_id=rollout_id,
+            kind=EventKind.ENGINE_ERROR,
+            reason=reason,
+            created_at__gte=timezone.now() - timedelta(minutes=1),
+        )
+        if not recent.exists():
+            event_record(
+                rollout=rollout_id,
+                kind=EventKind.ENGINE_ERROR,
+                reason=reason,
+                details={"retry": "the next reconcile tick runs the step again"},
+            )
+    except Exception:
+        logger.exception("could not record the engine error of rollout %s", rollout_id)

@@ -7,7 +7,7 @@ update of any release. One pass is one ApiCall row (kind poll) with the number o
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -19,12 +19,14 @@ from rollouts.models import (
     CallState,
     DeviceProgress,
     DeviceStatus,
+    EventKind,
     Rollout,
     RolloutStage,
 )
 from rollouts.services.budget import budget_acquire, budget_cooldown
 from rollouts.services.client import upswift_client
 from rollouts.services.cohorts import device_matches, stage_update_of
+from rollouts.services.events import event_record
 from rollouts.upswift_api import ApiRequest, RateLimited, UpswiftError
 
 
@@ -40,15 +42,24 @@ class ScanFailed(Exception):
         self.cause = cause
 
 
-def _scan(*, rollout: Rollout, stage: RolloutStage | None, groups: list[str]) -> Iterator[dict]:
-    """Every device of the project (or of `groups`), recorded as one poll row."""
+def _recorded_pass(
+    *,
+    rollout: Rollout,
+    stage: RolloutStage | None,
+    path: str,
+    pages_of: Callable[..., Iterator[dict]],
+    groups: list[str],
+    **options,
+) -> Iterator[dict]:
+    """Page through a read call for the project (or each of `groups`), one poll row for the
+    pass, each page taken from the shared budget. Raises ScanFailed."""
     call = ApiCall.objects.create(
         rollout=rollout,
         stage=stage,
         kind=CallKind.POLL,
         state=CallState.SENDING,
         sent_at=timezone.now(),
-        request={"method": "GET", "path": "/devices_details", "body": {}},
+        request={"method": "GET", "path": path, "body": {}},
     )
     pages = 0
 
@@ -62,30 +73,51 @@ def _scan(*, rollout: Rollout, stage: RolloutStage | None, groups: list[str]) ->
         pages += 1
 
     started = time.monotonic()
-    client = upswift_client()
-    scopes = [{"group_name": g} for g in groups] or [{}]
     try:
-        for scope in scopes:
-            yield from client.iter_devices_details(
-                project_name=rollout.project,
-                page_size=settings.UPSWIFT_PAGE_SIZE,
-                before_send=before_send,
-                **scope,
+        for scope in [{"group_name": g} for g in groups] or [{}]:
+            yield from pages_of(
+                project_name=rollout.project, before_send=before_send, **scope, **options
             )
     except (UpswiftError, OutOfBudget) as exc:
         if isinstance(exc, RateLimited):
             budget_cooldown(seconds=exc.retry_after or 30.0)
         message = getattr(exc, "error_message", "") or str(exc)
-        _finish(
-            call,
-            pages,
-            started,
-            state=CallState.FAILED,
-            error=message,
-            status=getattr(exc, "status", None),
-        )
+        status = getattr(exc, "status", None)
+        _finish(call, pages, started, state=CallState.FAILED, error=message, status=status)
+        _poll_failure_event(call, message=message, status=status)
         raise ScanFailed(message, cause=exc) from exc
     _finish(call, pages, started, state=CallState.SUCCEEDED, status=200)
+
+
+def _scan(*, rollout: Rollout, stage: RolloutStage | None, groups: list[str]) -> Iterator[dict]:
+    """Every device of the project (or of `groups`) with its updates: devices_details."""
+    return _recorded_pass(
+        rollout=rollout,
+        stage=stage,
+        path="/devices_details",
+        pages_of=upswift_client().iter_devices_details,
+        groups=groups,
+        page_size=settings.UPSWIFT_PAGE_SIZE,
+    )
+
+
+def _poll_failure_event(call: ApiCall, *, message: str, status: int | None) -> None:
+    """Show read-back trouble in the history when it starts, not on every failed poll."""
+    previous = (
+        ApiCall.objects.filter(rollout_id=call.rollout_id, kind=CallKind.POLL, id__lt=call.pk)
+        .order_by("-id")
+        .values_list("state", flat=True)
+        .first()
+    )
+    if previous == CallState.FAILED:
+        return
+    event_record(
+        rollout=call.rollout_id,
+        stage=call.stage,
+        kind=EventKind.API_ERROR,
+        reason=f"Reading progress failed: {message}",
+        details={"api_call": call.pk, "kind": CallKind.POLL, "status": status},
+    )
 
 
 def _finish(call: ApiCall, pages: int, started: float, *, state, error="", status=None) -> None:
@@ -174,48 +206,14 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
 
 def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
     """The uuids of the cohort's devices that are online now (get_devices_state, paged)."""
-    call = ApiCall.objects.create(
+    states = _recorded_pass(
         rollout=rollout,
         stage=stage,
-        kind=CallKind.POLL,
-        state=CallState.SENDING,
-        sent_at=timezone.now(),
-        request={"method": "GET", "path": "/get_devices_state", "body": {}},
+        path="/get_devices_state",
+        pages_of=upswift_client().iter_devices_state,
+        groups=_scan_groups(stage),
     )
-    pages = 0
-
-    def before_send(request: ApiRequest) -> None:
-        nonlocal pages
-        wait = budget_acquire()
-        if wait > 0:
-            raise OutOfBudget(wait)
-        if pages == 0:
-            call.request = request.redacted()
-        pages += 1
-
-    started = time.monotonic()
-    scopes = [{"group_name": g} for g in _scan_groups(stage)] or [{}]
-    online: set[str] = set()
-    try:
-        for scope in scopes:
-            for device in upswift_client().iter_devices_state(
-                project_name=rollout.project, before_send=before_send, **scope
-            ):
-                if device.get("device_status") == "online":
-                    online.add(device.get("device_uuid"))
-    except (UpswiftError, OutOfBudget) as exc:
-        message = getattr(exc, "error_message", "") or str(exc)
-        _finish(
-            call,
-            pages,
-            started,
-            state=CallState.FAILED,
-            error=message,
-            status=getattr(exc, "status", None),
-        )
-        raise ScanFailed(message, cause=exc) from exc
-    _finish(call, pages, started, state=CallState.SUCCEEDED, status=200)
-    return online
+    return {d.get("device_uuid") for d in states if d.get("device_status") == "online"}
 
 
 def stage_poll_due(stage: RolloutStage) -> bool:

@@ -47,6 +47,7 @@ class Engine:
 @pytest.fixture
 def engine_factory(worker_env, tmp_path):
     """`with engine_factory(sim options..., env={...}) as engine:` starts the three processes."""
+    session_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = worker_env["CELERY_TASK_DEFAULT_QUEUE"]
 
     @contextmanager
@@ -75,4 +76,4 @@ def engine_factory(worker_env, tmp_path):
     try:
         yield start
     finally:
-        celery_app.conf.task_default_queue = "upswift-console"
+        celery_app.conf.task_default_queue = session_queue

@@ -148,3 +148,40 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting\n{describe()}")
         time.sleep(interval)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def redis_server(*, log_dir: Path, port: int | None = None) -> Iterator[ManagedProcess]:
+    """A private redis-server on 127.0.0.1 (to stop and start without touching others')."""
+    port = port or free_port()
+    args = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(log_dir),
+    ]
+    process = _spawn("redis", args, dict(os.environ), log_dir)
+    process.extra["url"] = f"redis://127.0.0.1:{port}"
+    process.extra["port"] = port
+    try:
+        wait_for(
+            lambda: "Ready to accept connections" in process.log(), timeout=20, describe=process.log
+        )
+        yield process
+    finally:
+        process.stop()

@@ -22,9 +22,8 @@ def test_dashboard_requires_sign_in(client):
 
 
 @pytest.mark.django_db
-def test_signed_in_user_sees_the_dashboard(client, django_user_model):
-    user = django_user_model.objects.create_user("ana", password="a-long-password-1")
-    client.force_login(user)
+def test_signed_in_user_sees_the_dashboard(client, viewer):
+    client.force_login(viewer)
 
     response = client.get(reverse("dashboard"))
 

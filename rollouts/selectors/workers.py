@@ -1,4 +1,4 @@
-"""Business rules that read."""
+"""Workers seen lately (each worker records a heartbeat every 30 seconds)."""
 
 from datetime import timedelta
 

@@ -1,0 +1,1 @@
+"""Forms parse and check input; services decide and write."""

@@ -1,0 +1,41 @@
+"""The history page's filters (a GET form)."""
+
+from django import forms
+
+from rollouts.models import RolloutStatus
+from rollouts.selectors.history import HistoryFilter, history_people
+from rollouts.selectors.plans import plan_choices
+
+
+class HistoryFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(choices=[("", "Any status"), *RolloutStatus.choices], required=False)
+    plan = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any plan")
+    version = forms.CharField(required=False, max_length=100)
+    person = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Anyone", to_field_name="username"
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plan_choices()
+        self.fields["person"].queryset = history_people()
+
+    def to_filter(self) -> HistoryFilter:
+        """The filters that parsed; a bad value is ignored (and shown as an error)."""
+        data = self.cleaned_data if self.is_valid() else getattr(self, "cleaned_data", {})
+        return HistoryFilter(
+            status=data.get("status") or "",
+            plan=data.get("plan"),
+            version=(data.get("version") or "").strip(),
+            person=data.get("person"),
+            since=data.get("since"),
+            until=data.get("until"),
+            q=(data.get("q") or "").strip(),
+        )

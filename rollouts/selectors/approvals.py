@@ -1,0 +1,81 @@
+"""Which stage a rollout waits on, and who may approve it."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from rollouts.models import Rollout, RolloutStage, RolloutStatus, StageStatus
+
+OPERATE_PERMISSION = ("rollouts", "operate_rollout")
+DONE_STAGE_STATUSES = (StageStatus.SUCCEEDED, StageStatus.SKIPPED)
+
+
+def stage_awaiting_approval(*, rollout: Rollout, stages: list[RolloutStage]) -> RolloutStage | None:
+    """The stage a person must approve now, from the rollout's stages in position order.
+
+    A stage awaits approval when the rollout is running, every earlier stage succeeded or was
+    skipped, and it is pending with approval required and not yet approved."""
+    if rollout.status != RolloutStatus.RUNNING:
+        return None
+    for stage in stages:
+        if stage.status in DONE_STAGE_STATUSES:
+            continue
+        waiting = (
+            stage.status == StageStatus.PENDING
+            and stage.approval_required
+            and stage.approved_at is None
+        )
+        return stage if waiting else None
+    return None
+
+
+def stages_awaiting_approval() -> QuerySet[RolloutStage]:
+    """Every stage waiting for a person, oldest rollout first, with the stage before it."""
+    earlier_open = RolloutStage.objects.filter(
+        rollout=OuterRef("rollout"), position__lt=OuterRef("position")
+    ).exclude(status__in=DONE_STAGE_STATUSES)
+    previous = RolloutStage.objects.filter(
+        rollout=OuterRef("rollout"), position=OuterRef("position") - 1
+    )
+    return (
+        RolloutStage.objects.filter(
+            rollout__status=RolloutStatus.RUNNING,
+            status=StageStatus.PENDING,
+            approval_required=True,
+            approved_at__isnull=True,
+        )
+        .filter(~Exists(earlier_open))
+        .select_related("rollout", "rollout__plan", "rollout__started_by")
+        .annotate(
+            previous_success=Subquery(previous.values("count_success")[:1]),
+            previous_total=Subquery(previous.values("devices_total")[:1]),
+            previous_name=Subquery(previous.values("name")[:1]),
+        )
+        .order_by("rollout__started_at", "rollout_id")
+    )
+
+
+def approvers_list() -> list:
+    """Active users who may approve stages: superusers and holders of operate_rollout."""
+    app_label, codename = OPERATE_PERMISSION
+    through_group = Q(
+        groups__permissions__content_type__app_label=app_label,
+        groups__permissions__codename=codename,
+    )
+    direct = Q(
+        user_permissions__content_type__app_label=app_label,
+        user_permissions__codename=codename,
+    )
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | through_group | direct)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def approvers_for(*, rollout: Rollout, approvers: list) -> list:
+    """Those of `approvers` allowed to approve this rollout (separation of duties)."""
+    if rollout.require_different_approver:
+        return [u for u in approvers if u.pk != rollout.started_by_id]
+    return list(approvers)

@@ -1,0 +1,82 @@
+"""What a release manager does to a rollout. POST only, operate_rollout checked here."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+
+from rollouts.forms.rollouts import AbortForm, ApproveForm, ReasonForm
+from rollouts.models import Rollout, RolloutStage
+from rollouts.services import actions as services
+from rollouts.services.events import TransitionConflict
+from rollouts.views.access import OPERATE, console_view
+
+
+def _act(request: HttpRequest, pk: int, form_class, action: Callable[[Rollout, dict], str]):
+    """Parse the confirmation form, run the service, say what happened, back to the page."""
+    rollout = get_object_or_404(Rollout, pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(e for field in form.errors.values() for e in field)
+        messages.error(request, f"Nothing was done: {errors}")
+        return redirect("rollout_detail", pk=pk)
+    try:
+        done = action(rollout, form.cleaned_data)
+    except (TransitionConflict, PermissionError, ValueError) as exc:
+        messages.error(request, f"Nothing was done: {exc}")
+    else:
+        messages.success(request, done)
+    return redirect("rollout_detail", pk=pk)
+
+
+@console_view(OPERATE, methods=("POST",))
+def rollout_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    def approve(rollout: Rollout, data: dict) -> str:
+        stage = services.stage_approve(rollout=rollout, actor=request.user, comment=data["comment"])
+        return f"Stage {stage.position} ({stage.target_label}) approved: it starts now."
+
+    return _act(request, pk, ApproveForm, approve)
+
+
+@console_view(OPERATE, methods=("POST",))
+def rollout_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    def pause(rollout: Rollout, data: dict) -> str:
+        services.rollout_pause(rollout=rollout, actor=request.user, reason=data["reason"])
+        return (
+            f"Rollout {rollout.pk} paused: the console sends no more calls. Devices with a "
+            "queued update may still apply it (Upswift cannot cancel queued updates)."
+        )
+
+    return _act(request, pk, ReasonForm, pause)
+
+
+@console_view(OPERATE, methods=("POST",))
+def rollout_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    def resume(rollout: Rollout, data: dict) -> str:
+        services.rollout_resume(rollout=rollout, actor=request.user, reason=data["reason"])
+        return f"Rollout {rollout.pk} resumed."
+
+    return _act(request, pk, ReasonForm, resume)
+
+
+@console_view(OPERATE, methods=("POST",))
+def rollout_abort(request: HttpRequest, pk: int) -> HttpResponse:
+    def abort(rollout: Rollout, data: dict) -> str:
+        services.rollout_abort(rollout=rollout, actor=request.user, reason=data["reason"])
+        return (
+            f"Rollout {rollout.pk} aborted. Devices with a queued update may still apply it "
+            "(see the timeline)."
+        )
+
+    return _act(request, pk, AbortForm, abort)
+
+
+@console_view(OPERATE, methods=("POST",))
+def stage_retry(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    def retry(rollout: Rollout, data: dict) -> str:
+        stage = get_object_or_404(RolloutStage, rollout=rollout, position=position)
+        services.stage_retry_failed(rollout=rollout, stage=stage, actor=request.user)
+        return f"Retry queued for the {stage.count_failed} failed devices of stage {position}."
+
+    return _act(request, pk, ReasonForm, retry)

@@ -1,0 +1,82 @@
+"""Headless Chromium against a live console (pytest-django's live_server).
+
+Playwright's sync API runs an event loop in this thread, which Django takes for an async
+context: the test process (never a deployed one) allows sync database calls here."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.support.roles import (  # noqa: F401  (fixtures)
+    PASSWORD,
+    console_admin,
+    console_test_settings,
+    other_manager,
+    outsider,
+    release_manager,
+    viewer,
+)
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (scripts/install-system-deps.sh installs it); CHROMIUM overrides."""
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
+    if not path:
+        pytest.fail("Chromium is not installed: run `make system-deps` (apt-get install chromium).")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _console_settings(settings):
+    console_test_settings(settings)
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """`open_page(viewport=DESKTOP)`: a fresh browser context (own cookies) on the live server."""
+    contexts = []
+
+    def open_(viewport=DESKTOP, **options):
+        context = browser.new_context(viewport=viewport, base_url=live_server.url, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, user, password: str = PASSWORD) -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()

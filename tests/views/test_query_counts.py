@@ -1,0 +1,96 @@
+"""Each page runs the same number of SQL queries whatever the amount of data.
+
+Every test measures its page on a small world, grows the world (more plans, rollouts,
+people, devices, events and calls, on the shown rollout too), and measures again."""
+
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from rollouts.models import RolloutStatus, StageStatus
+from rollouts.roles import RELEASE_MANAGER
+from tests.factories import (
+    ApiCallFactory,
+    DeviceProgressFactory,
+    EventFactory,
+    WorkerHeartbeatFactory,
+)
+from tests.support.console_data import plan_three_stages, rollout_built
+from tests.support.roles import user_with_role
+
+pytestmark = pytest.mark.django_db
+
+AWAITING = (StageStatus.SUCCEEDED, StageStatus.PENDING, StageStatus.PENDING)
+_names = itertools.count()
+
+
+def grow(n: int) -> None:
+    """n more of everything: plans, managers, rollouts in every state, workers."""
+    for _ in range(n):
+        manager = user_with_role(f"rm-{next(_names)}", RELEASE_MANAGER)
+        plan = plan_three_stages()
+        rollout_built(user=manager, plan=plan, devices=6)
+        rollout_built(user=manager, plan=plan, stage_statuses=AWAITING, second_stage_approved=False)
+        paused = rollout_built(user=manager, plan=plan, status=RolloutStatus.PAUSED)
+        EventFactory(rollout=paused, kind="paused", reason="threshold", to_status="paused")
+        rollout_built(user=manager, status=RolloutStatus.COMPLETED)
+        WorkerHeartbeatFactory()
+
+
+def enlarge(rollout, n: int) -> None:
+    """More devices, events and calls on the rollout the page shows."""
+    stage = rollout.stages.get(position=2)
+    DeviceProgressFactory.create_batch(n * 10, stage=stage, status="failed")
+    EventFactory.create_batch(
+        n * 10, rollout=rollout, stage=stage, kind="sweep", actor=rollout.created_by
+    )
+    ApiCallFactory.create_batch(n * 10, rollout=rollout, stage=stage, kind="poll", pages=3)
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if response.streaming:
+            b"".join(response.streaming_content)
+    return len(captured.captured_queries)
+
+
+PAGES = {
+    # page: (url of the shown rollout `r`, most queries allowed)
+    "dashboard": (lambda r: reverse("dashboard"), 12),
+    "plan_list": (lambda r: reverse("plan_list"), 6),
+    "plan_edit": (lambda r: reverse("plan_edit", args=[r.plan_id]), 6),
+    "plan_clone": (lambda r: reverse("plan_clone", args=[r.plan_id]), 6),
+    "rollout_new": (lambda r: reverse("rollout_new") + f"?plan={r.plan_id}", 8),
+    "rollout_preview": (lambda r: reverse("rollout_preview") + f"?plan={r.plan_id}", 6),
+    "rollout_detail": (lambda r: reverse("rollout_detail", args=[r.pk]), 9),
+    "rollout_live": (lambda r: reverse("rollout_live", args=[r.pk]), 9),
+    "stage_devices": (lambda r: reverse("stage_devices", args=[r.pk, 2]) + "?page=2", 9),
+    "rollout_calls": (lambda r: reverse("rollout_calls", args=[r.pk]) + "?page=2", 7),
+    "history": (lambda r: reverse("history") + "?status=running&page=1", 8),
+    "history_csv": (lambda r: reverse("history_csv"), 5),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_queries_do_not_grow_with_the_data(
+    page, client, release_manager, django_assert_max_num_queries
+):
+    url_of, most = PAGES[page]
+    shown = rollout_built(user=release_manager, devices=30)
+    grow(1)
+    client.force_login(release_manager)
+    url = url_of(shown)
+
+    with django_assert_max_num_queries(most):
+        small = queries(client, url)
+    grow(5)
+    enlarge(shown, 5)
+    with django_assert_max_num_queries(most):
+        large = queries(client, url)
+
+    assert small == large, f"{page}: {small} queries with a small world, {large} with a large"
