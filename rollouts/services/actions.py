@@ -25,7 +25,12 @@ from rollouts.models import (
 )
 from rollouts.services.calls import call_queue, calls_requeue_failed
 from rollouts.services.cohorts import deploy_filter
-from rollouts.services.events import TransitionConflict, event_record, transition
+from rollouts.services.events import (
+    TransitionConflict,
+    event_record,
+    transition,
+    transition_recorded,
+)
 from rollouts.upswift_api import deploy_update_request
 
 
@@ -102,23 +107,16 @@ def rollout_begin_scheduled(*, rollout: Rollout) -> bool:
     """scheduled -> running once its time has come (called by the engine)."""
     if rollout.scheduled_at and rollout.scheduled_at > timezone.now():
         return False
-    with transaction.atomic():
-        if not transition(
-            rollout,
-            allowed=(RolloutStatus.SCHEDULED,),
-            to=RolloutStatus.RUNNING,
-            started_at=timezone.now(),
-        ):
-            return False
-        event_record(
-            rollout=rollout,
-            kind=EventKind.STARTED,
-            from_status=RolloutStatus.SCHEDULED,
-            to_status=RolloutStatus.RUNNING,
-            reason="scheduled start",
-            details={"scheduled_at": rollout.scheduled_at.isoformat()},
-        )
-    return True
+    return transition_recorded(
+        rollout,
+        allowed=(RolloutStatus.SCHEDULED,),
+        to=RolloutStatus.RUNNING,
+        rollout=rollout,
+        kind=EventKind.STARTED,
+        reason="scheduled start",
+        details={"scheduled_at": rollout.scheduled_at.isoformat()},
+        started_at=timezone.now(),
+    )
 
 
 def stage_approve(*, rollout: Rollout, actor, comment: str = "") -> RolloutStage:
@@ -153,21 +151,19 @@ def _closed():
 
 
 def rollout_pause(*, rollout: Rollout, actor, reason: str = "", stage=None) -> Rollout:
-    with transaction.atomic():
-        if not transition(
-            rollout, allowed=(RolloutStatus.RUNNING,), to=RolloutStatus.PAUSED, status_reason=reason
-        ):
-            raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}, not running.")
-        event_record(
-            rollout=rollout,
-            stage=stage,
-            kind=EventKind.PAUSED,
-            actor=actor,
-            from_status=RolloutStatus.RUNNING,
-            to_status=RolloutStatus.PAUSED,
-            reason=reason,
-            details={"devices_with_queued_update": _queued_devices(rollout)},
-        )
+    if not transition_recorded(
+        rollout,
+        allowed=(RolloutStatus.RUNNING,),
+        to=RolloutStatus.PAUSED,
+        rollout=rollout,
+        stage=stage,
+        kind=EventKind.PAUSED,
+        actor=actor,
+        reason=reason,
+        details={"devices_with_queued_update": _queued_devices(rollout)},
+        status_reason=reason,
+    ):
+        raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}, not running.")
     return rollout
 
 

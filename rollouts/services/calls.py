@@ -34,7 +34,7 @@ from rollouts.models import (
 )
 from rollouts.services.budget import budget_acquire, budget_cooldown
 from rollouts.services.client import upswift_client
-from rollouts.services.events import event_record, transition
+from rollouts.services.events import event_record, transition_recorded
 from rollouts.upswift_api import ApiRequest, RateLimited, Transient, UpswiftError
 
 logger = logging.getLogger(__name__)
@@ -141,23 +141,17 @@ def _complete(call: ApiCall, *, state: str, status=None, ms=None, error="", retr
 
 
 def _deploy_accepted(*, rollout, stage, call, recovered: bool = False) -> None:
-    with transaction.atomic():
-        moved = transition(
-            stage,
-            allowed=(StageStatus.DEPLOYING,),
-            to=StageStatus.MONITORING,
-            last_polled_at=None,
-            last_error="",
-        )
-        if moved:
-            event_record(
-                rollout=rollout,
-                stage=stage,
-                kind=EventKind.DEPLOY_RECOVERED if recovered else EventKind.STAGE_DEPLOYED,
-                from_status=StageStatus.DEPLOYING,
-                to_status=StageStatus.MONITORING,
-                details={"api_call": call.pk, "attempt": call.attempt},
-            )
+    transition_recorded(
+        stage,
+        allowed=(StageStatus.DEPLOYING,),
+        to=StageStatus.MONITORING,
+        rollout=rollout,
+        stage=stage,
+        kind=EventKind.DEPLOY_RECOVERED if recovered else EventKind.STAGE_DEPLOYED,
+        details={"api_call": call.pk, "attempt": call.attempt},
+        last_polled_at=None,
+        last_error="",
+    )
 
 
 def _failed(*, call, rollout, stage, exc: UpswiftError) -> None:
@@ -221,39 +215,30 @@ def _transient_failures(call: ApiCall) -> int:
 def _reject(*, call, rollout, stage, message, details) -> None:
     reason = f"Upswift rejected the {call.kind} call: {message}"
     with transaction.atomic():
-        if transition(
+        transition_recorded(
             stage,
             allowed=(StageStatus.DEPLOYING, StageStatus.MONITORING),
             to=StageStatus.FAILED,
+            rollout=rollout,
+            stage=stage,
+            kind=EventKind.STAGE_FAILED,
+            reason=reason,
+            details=details,
             last_error=message,
             finished_at=timezone.now(),
-        ):
-            event_record(
-                rollout=rollout,
-                stage=stage,
-                kind=EventKind.STAGE_FAILED,
-                from_status=call.kind,
-                to_status=StageStatus.FAILED,
-                reason=reason,
-                details=details,
-            )
-        old = rollout.status
-        if transition(
+        )
+        transition_recorded(
             rollout,
             allowed=(RolloutStatus.RUNNING,),
             to=RolloutStatus.FAILED,
+            rollout=rollout,
+            kind=EventKind.FAILED,
+            reason=reason,
+            details=details,
             status_reason=reason,
             last_error=message,
             finished_at=timezone.now(),
-        ):
-            event_record(
-                rollout=rollout,
-                kind=EventKind.FAILED,
-                from_status=old,
-                to_status=RolloutStatus.FAILED,
-                reason=reason,
-                details=details,
-            )
+        )
 
 
 def _give_up(*, rollout, stage, message, details) -> None:
@@ -261,22 +246,18 @@ def _give_up(*, rollout, stage, message, details) -> None:
     reason = f"Upswift API unavailable after {attempts} attempts: {message}. Resume to try again."
     with transaction.atomic():
         RolloutStage.objects.filter(pk=stage.pk).update(last_error=message)
-        if transition(
+        transition_recorded(
             rollout,
             allowed=(RolloutStatus.RUNNING,),
             to=RolloutStatus.PAUSED,
+            rollout=rollout,
+            stage=stage,
+            kind=EventKind.PAUSED,
+            reason=reason,
+            details={**details, "retryable": True},
             status_reason=reason,
             last_error=message,
-        ):
-            event_record(
-                rollout=rollout,
-                stage=stage,
-                kind=EventKind.PAUSED,
-                from_status=RolloutStatus.RUNNING,
-                to_status=RolloutStatus.PAUSED,
-                reason=reason,
-                details={**details, "retryable": True},
-            )
+        )
 
 
 def calls_requeue_failed(*, rollout: Rollout) -> int:

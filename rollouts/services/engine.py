@@ -4,6 +4,7 @@
 conditional transition, and API calls are made outside transactions from rows written first.
 """
 
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -26,7 +27,12 @@ from rollouts.services.cohorts import (
     deploy_filter,
     needs_project_groups,
 )
-from rollouts.services.events import event_record, transition
+from rollouts.services.events import (
+    TransitionConflict,
+    event_record,
+    transition,
+    transition_recorded,
+)
 from rollouts.upswift_api import deploy_update_request
 
 logger = logging.getLogger(__name__)
@@ -116,23 +122,16 @@ def stage_begin(*, rollout: Rollout, stage: RolloutStage, earlier: list[RolloutS
 
 
 def _stage_skip(*, rollout: Rollout, stage: RolloutStage, reason: str) -> bool:
-    with transaction.atomic():
-        if not transition(
-            stage,
-            allowed=(StageStatus.PENDING,),
-            to=StageStatus.SKIPPED,
-            finished_at=timezone.now(),
-        ):
-            return False
-        event_record(
-            rollout=rollout,
-            stage=stage,
-            kind=EventKind.STAGE_SKIPPED,
-            from_status=StageStatus.PENDING,
-            to_status=StageStatus.SKIPPED,
-            reason=reason,
-        )
-    return True
+    return transition_recorded(
+        stage,
+        allowed=(StageStatus.PENDING,),
+        to=StageStatus.SKIPPED,
+        rollout=rollout,
+        stage=stage,
+        kind=EventKind.STAGE_SKIPPED,
+        reason=reason,
+        finished_at=timezone.now(),
+    )
 
 
 def _stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
@@ -146,7 +145,8 @@ def _stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
         )
         from rollouts.services.actions import rollout_pause
 
-        rollout_pause(rollout=rollout, actor=None, reason=reason, stage=stage)
+        with contextlib.suppress(TransitionConflict):  # a person paused or aborted it first
+            rollout_pause(rollout=rollout, actor=None, reason=reason, stage=stage)
         return False
     if not base:
         return _stage_succeed(rollout=rollout, stage=stage, note="no device matched")
@@ -154,18 +154,21 @@ def _stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
         return False
     now = timezone.now()
     if stage.threshold_met_at is None:
-        RolloutStage.objects.filter(pk=stage.pk, threshold_met_at=None).update(threshold_met_at=now)
-        stage.threshold_met_at = now
-        event_record(
-            rollout=rollout,
-            stage=stage,
-            kind=EventKind.STAGE_THRESHOLD_MET,
-            details={
-                "success": stage.count_success,
-                "of": base,
-                "soak_minutes": stage.soak_minutes,
-            },
+        won = RolloutStage.objects.filter(pk=stage.pk, threshold_met_at=None).update(
+            threshold_met_at=now
         )
+        stage.threshold_met_at = now
+        if won:
+            event_record(
+                rollout=rollout,
+                stage=stage,
+                kind=EventKind.STAGE_THRESHOLD_MET,
+                details={
+                    "success": stage.count_success,
+                    "of": base,
+                    "soak_minutes": stage.soak_minutes,
+                },
+            )
     soak = timedelta(seconds=stage.soak_minutes * settings.ROLLOUT_SOAK_MINUTE_SECONDS)
     if now < stage.threshold_met_at + soak:
         return False
@@ -173,43 +176,30 @@ def _stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
 
 
 def _stage_succeed(*, rollout: Rollout, stage: RolloutStage, note: str = "") -> bool:
-    with transaction.atomic():
-        if not transition(
-            stage,
-            allowed=(StageStatus.MONITORING,),
-            to=StageStatus.SUCCEEDED,
-            finished_at=timezone.now(),
-        ):
-            return False
-        event_record(
-            rollout=rollout,
-            stage=stage,
-            kind=EventKind.STAGE_SUCCEEDED,
-            from_status=StageStatus.MONITORING,
-            to_status=StageStatus.SUCCEEDED,
-            reason=note,
-            details={"counts": stage.counts, "devices": stage.devices_total},
-        )
-    return True
+    return transition_recorded(
+        stage,
+        allowed=(StageStatus.MONITORING,),
+        to=StageStatus.SUCCEEDED,
+        rollout=rollout,
+        stage=stage,
+        kind=EventKind.STAGE_SUCCEEDED,
+        reason=note,
+        details={"counts": stage.counts, "devices": stage.devices_total},
+        finished_at=timezone.now(),
+    )
 
 
 def _rollout_complete(rollout: Rollout) -> bool:
-    with transaction.atomic():
-        if not transition(
-            rollout,
-            allowed=(RolloutStatus.RUNNING,),
-            to=RolloutStatus.COMPLETED,
-            finished_at=timezone.now(),
-            status_reason="",
-        ):
-            return False
-        event_record(
-            rollout=rollout,
-            kind=EventKind.COMPLETED,
-            from_status=RolloutStatus.RUNNING,
-            to_status=RolloutStatus.COMPLETED,
-        )
-    return False
+    transition_recorded(
+        rollout,
+        allowed=(RolloutStatus.RUNNING,),
+        to=RolloutStatus.COMPLETED,
+        rollout=rollout,
+        kind=EventKind.COMPLETED,
+        finished_at=timezone.now(),
+        status_reason="",
+    )
+    return False  # nothing more to do
 
 
 def rollouts_reconcile() -> list[int]:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
 
 from rollouts.models import Event, Rollout, RolloutStage
@@ -47,3 +48,34 @@ def transition(obj: Model, *, allowed: tuple[str, ...], to: str, **fields: Any) 
             setattr(obj, name, value)
         return True
     return False
+
+
+def transition_recorded(
+    obj: Model,
+    *,
+    allowed: tuple[str, ...],
+    to: str,
+    rollout: Rollout,
+    kind: str,
+    stage: RolloutStage | None = None,
+    actor=None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
+    """`transition` and its event in one transaction; False if another got there first."""
+    old = allowed[0] if len(allowed) == 1 else obj.status
+    with transaction.atomic():
+        if not transition(obj, allowed=allowed, to=to, **fields):
+            return False
+        event_record(
+            rollout=rollout,
+            stage=stage,
+            kind=kind,
+            actor=actor,
+            from_status=old,
+            to_status=to,
+            reason=reason,
+            details=details,
+        )
+    return True

@@ -1,6 +1,6 @@
 """The screenshots in docs/screenshots/, taken from a real run (worker, beat, simulator).
 
-Skipped unless asked for:
+Deselected unless asked for:
     .venv/bin/pytest -m screenshots tests/browser/test_screenshots.py
 """
 
