@@ -55,8 +55,8 @@ def test_429_storm_then_500s_then_timeouts_end_in_a_completed_rollout(engine_fac
     failed = ApiCall.objects.filter(rollout=rollout, state=CallState.FAILED)
     assert {c.http_status for c in failed} >= {429}
     backoffs = Event.objects.filter(rollout=rollout, kind=EventKind.API_ERROR)
-    assert backoffs.exists()
-    assert all("retry_in_seconds" in e.details for e in backoffs)
+    retried = [e for e in backoffs if e.details.get("kind") != "poll"]  # polls just rerun
+    assert retried and all(e.details["retry_in_seconds"] > 0 for e in retried)
     assert rollout.stages.filter(status="succeeded").count() == 2
 
 
