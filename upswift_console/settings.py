@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "rollouts",
 ]
 
@@ -109,6 +112,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -199,6 +203,38 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(30.0),
         "options": {"expires": 25},
     },
+}
+
+# --- REST API for CI/CD pipelines (/api/v1/): personal bearer tokens, JSON only ------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rollouts.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rollouts.api.permissions.ActionPermissions"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rollouts.api.parsers.JSONParser"],
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS is a 405: no CORS, the schema describes the API
+    "DEFAULT_PAGINATION_CLASS": "rollouts.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "rollouts.api.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Upswift Console API",
+    "DESCRIPTION": "Staged rollouts for CI/CD pipelines. Authenticate with "
+    "`Authorization: Bearer <token>`; create a token at /account/tokens/.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RolloutStatusEnum": "rollouts.models.RolloutStatus",
+        "StageStatusEnum": "rollouts.models.StageStatus",
+        "EventKindEnum": "rollouts.models.EventKind",
+        "CallKindEnum": "rollouts.models.CallKind",
+    },
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging: to stdout, with secrets scrubbed from every record ---------------------------

@@ -6,5 +6,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("rollouts.api.urls")),
+    path("account/", include("rollouts.api.account_urls")),
     path("", include("rollouts.urls")),
 ]

@@ -1,0 +1,12 @@
+"""/account/ — the person's own settings: API tokens."""
+
+from django.urls import path
+
+from rollouts.api import account_views
+
+urlpatterns = [
+    path("tokens/", account_views.api_tokens, name="account-tokens"),
+    path(
+        "tokens/<int:pk>/revoke", account_views.api_token_revoke_view, name="account-token-revoke"
+    ),
+]

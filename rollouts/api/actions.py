@@ -1,0 +1,147 @@
+"""POST /rollouts/{id}/<action>: start, approve, pause, resume, abort, retry. Each calls one
+service; a state that does not allow the action is a 409, and the answer is the rollout after."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from rollouts.api import selectors
+from rollouts.api.base import found, responses, valid
+from rollouts.api.errors import Conflict, service_errors
+from rollouts.api.permissions import OPERATE_ROLLOUT, VIEW_ROLLOUT
+from rollouts.api.serializers import (
+    AbortSerializer,
+    ApproveSerializer,
+    ReasonSerializer,
+    RetrySerializer,
+    RolloutDetailSerializer,
+    StartSerializer,
+    open_stage,
+)
+from rollouts.models import Rollout
+from rollouts.services.actions import (
+    rollout_abort,
+    rollout_pause,
+    rollout_resume,
+    rollout_start,
+    stage_approve,
+    stage_retry_failed,
+)
+
+
+class RolloutActionView(GenericAPIView):
+    """POST an action; the answer is the rollout as it is after it."""
+
+    required_perms = {"POST": (VIEW_ROLLOUT, OPERATE_ROLLOUT)}
+    input_serializer: type[serializers.Serializer]
+
+    def post(self, request, pk: int):
+        rollout = found(Rollout, pk)
+        data = valid(self.input_serializer, request.data)
+        with service_errors():
+            self.act(rollout=rollout, actor=request.user, **data)
+        return Response(RolloutDetailSerializer(selectors.rollout_detail(pk=pk)).data)
+
+    def act(self, *, rollout: Rollout, actor, **data) -> None:
+        raise NotImplementedError
+
+
+def action_schema(name: str, summary: str, description: str, request):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"rollouts_{name}",
+            summary=summary,
+            description=description,
+            request=request,
+            responses=responses({200: RolloutDetailSerializer}, 400, 404, 409),
+        )
+    )
+
+
+@action_schema(
+    "start",
+    "Start a draft rollout",
+    "Now, or at `scheduled_at`. 409 unless the rollout is a draft.",
+    StartSerializer,
+)
+class RolloutStartView(RolloutActionView):
+    input_serializer = StartSerializer
+
+    def act(self, *, rollout, actor, scheduled_at) -> None:
+        rollout_start(rollout=rollout, actor=actor, at=scheduled_at)
+
+
+@action_schema(
+    "approve",
+    "Approve the next stage",
+    "409 unless the rollout is running and a stage waits for approval; 403 when the plan "
+    "needs a different approver than the person who started the rollout.",
+    ApproveSerializer,
+)
+class RolloutApproveView(RolloutActionView):
+    input_serializer = ApproveSerializer
+
+    def act(self, *, rollout, actor, comment) -> None:
+        stage_approve(rollout=rollout, actor=actor, comment=comment)
+
+
+@action_schema("pause", "Pause", "409 unless the rollout is running.", ReasonSerializer)
+class RolloutPauseView(RolloutActionView):
+    input_serializer = ReasonSerializer
+
+    def act(self, *, rollout, actor, reason) -> None:
+        rollout_pause(rollout=rollout, actor=actor, reason=reason)
+
+
+@action_schema(
+    "resume",
+    "Resume",
+    "409 unless the rollout is paused. Failures so far are accepted.",
+    ReasonSerializer,
+)
+class RolloutResumeView(RolloutActionView):
+    input_serializer = ReasonSerializer
+
+    def act(self, *, rollout, actor, reason) -> None:
+        rollout_resume(rollout=rollout, actor=actor, reason=reason)
+
+
+@action_schema(
+    "abort",
+    "Abort",
+    "For good; `reason` is required. 409 when the rollout is already over. Upswift cannot "
+    "cancel updates already queued on devices.",
+    AbortSerializer,
+)
+class RolloutAbortView(RolloutActionView):
+    input_serializer = AbortSerializer
+
+    def act(self, *, rollout, actor, reason) -> None:
+        try:
+            rollout_abort(rollout=rollout, actor=actor, reason=reason)
+        except ValueError as exc:
+            raise ValidationError({"reason": [str(exc)]}) from exc
+
+
+@action_schema(
+    "retry",
+    "Retry a stage's failed devices",
+    "Deploy again to the devices of stage `stage` (default: the stage open now) whose update "
+    "failed. 409 unless that stage is monitoring and has failed devices.",
+    RetrySerializer,
+)
+class RolloutRetryView(RolloutActionView):
+    input_serializer = RetrySerializer
+
+    def act(self, *, rollout, actor, stage) -> None:
+        if stage is None:
+            target = open_stage(rollout)
+            if target is None:
+                raise Conflict(f"Rollout {rollout.pk} has no open stage to retry.")
+        else:
+            target = rollout.stages.filter(position=stage).first()
+            if target is None:
+                raise ValidationError({"stage": [f"Rollout {rollout.pk} has no stage {stage}."]})
+        stage_retry_failed(rollout=rollout, stage=target, actor=actor)

@@ -1,0 +1,383 @@
+"""What goes in and out of the API. Serializers check types and sizes; the rules of plans and
+rollouts stay in the services (their errors come back as 400s naming the field)."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from rollouts.models import (
+    ApiCall,
+    Event,
+    Plan,
+    PlanStage,
+    Rollout,
+    RolloutStage,
+    RolloutStatus,
+    StageSpec,
+    StageStatus,
+)
+from rollouts.upswift_api import DevicesFilter, InvalidRequest, deploy_update_request, redact
+
+MAX_STAGES = 50
+MAX_GROUPS = 200
+MAX_TEXT = 2000
+MAX_SOAK_MINUTES = 7 * 24 * 60
+# Identifiers sent to the Upswift API: printable text, no control characters.
+printable = RegexValidator(r"^[^\x00-\x1f\x7f]*$", "Control characters are not allowed.")
+
+
+class ScrubbedMixin:
+    """Text that came from the Upswift API (errors, requests, reasons) is stored redacted;
+    redacting the output again keeps the user token out even of an old or odd row."""
+
+    def to_representation(self, instance):
+        return redact(super().to_representation(instance), settings.UPSWIFT_USER_TOKEN or None)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (an event's details, a call's request)."""
+
+
+def _username(field: str) -> serializers.CharField:
+    return serializers.CharField(source=f"{field}.username", read_only=True, allow_null=True)
+
+
+# --- Plans
+
+
+class PlanStageSerializer(serializers.ModelSerializer):
+    """A stage of a plan. `target` is `tag` (with `tag`), `groups` (with `groups`) or `all`."""
+
+    groups = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        max_length=MAX_GROUPS,
+        required=False,
+        help_text="Group names, for a `groups` stage.",
+    )
+    soak_minutes = serializers.IntegerField(min_value=0, max_value=MAX_SOAK_MINUTES, required=False)
+
+    class Meta:
+        model = PlanStage
+        fields = ("position", *StageSpec.SPEC_FIELDS)
+        read_only_fields = ("position",)
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    stages = PlanStageSerializer(many=True, max_length=MAX_STAGES)
+    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    created_by = _username("created_by")
+
+    class Meta:
+        model = Plan
+        fields = (
+            "id",
+            "name",
+            "project",
+            "description",
+            "require_different_approver",
+            "stages",
+            "created_by",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "created_by", "created_at", "updated_at")
+
+
+class PlanFilterSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, help_text="Exact plan name."
+    )
+
+
+# --- Rollouts
+
+
+class StageCountsSerializer(serializers.Serializer):
+    """Devices of the stage's cohort by the status of this stage's update, at the last
+    read-back; `not_reached` are offline devices the update has not reached yet."""
+
+    pending = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    success = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    aborted = serializers.IntegerField()
+    not_reached = serializers.IntegerField()
+
+
+class RolloutStageSerializer(ScrubbedMixin, serializers.ModelSerializer):
+    groups = serializers.ListField(child=serializers.CharField(), read_only=True)
+    approved_by = _username("approved_by")
+    counts = StageCountsSerializer(read_only=True)
+
+    class Meta:
+        model = RolloutStage
+        fields = (
+            "position",
+            *StageSpec.SPEC_FIELDS,
+            "status",
+            "approved_by",
+            "approved_at",
+            "approval_comment",
+            "started_at",
+            "threshold_met_at",
+            "finished_at",
+            "devices_total",
+            "counts",
+            "last_error",
+        )
+        read_only_fields = fields
+
+
+def open_stage(rollout: Rollout) -> RolloutStage | None:
+    """The first stage not yet closed (from the prefetched stages)."""
+    stages = sorted(rollout.stages.all(), key=lambda s: s.position)
+    return next((s for s in stages if not s.is_closed), None)
+
+
+class RolloutSerializer(ScrubbedMixin, serializers.ModelSerializer):
+    plan_name = serializers.CharField(source="plan.name", read_only=True)
+    created_by = _username("created_by")
+    started_by = _username("started_by")
+    stage_count = serializers.SerializerMethodField()
+    current_stage = serializers.SerializerMethodField()
+    awaiting_approval = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rollout
+        fields = (
+            "id",
+            "plan",
+            "plan_name",
+            "project",
+            "flow_id",
+            "app_name",
+            "app_version",
+            "comment",
+            "status",
+            "status_reason",
+            "last_error",
+            "require_different_approver",
+            "scheduled_at",
+            "created_by",
+            "started_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "stage_count",
+            "current_stage",
+            "awaiting_approval",
+        )
+        read_only_fields = fields
+
+    def get_stage_count(self, rollout: Rollout) -> int:
+        return len(rollout.stages.all())
+
+    @extend_schema_field(
+        {
+            "type": "integer",
+            "nullable": True,
+            "description": "Position of the first stage not closed yet; null when none is.",
+        }
+    )
+    def get_current_stage(self, rollout: Rollout):
+        """Position of the first stage not closed yet; null when none is open."""
+        stage = open_stage(rollout)
+        return stage.position if stage else None
+
+    def get_awaiting_approval(self, rollout: Rollout) -> bool:
+        """True while the rollout runs and its next stage waits for a person to approve it."""
+        stage = open_stage(rollout)
+        return bool(
+            rollout.status == RolloutStatus.RUNNING
+            and stage
+            and stage.status == StageStatus.PENDING
+            and stage.approval_required
+            and stage.approved_at is None
+        )
+
+
+class RolloutDetailSerializer(RolloutSerializer):
+    stages = RolloutStageSerializer(many=True, read_only=True)
+
+    class Meta(RolloutSerializer.Meta):
+        fields = (*RolloutSerializer.Meta.fields, "stages")
+        read_only_fields = fields
+
+
+# Where the Upswift request builder's field names land in this API.
+_BUILDER_FIELDS = {
+    "flow_id": "flow_id",
+    "metadata.app.name": "app_name",
+    "metadata.app.version": "app_version",
+    "metadata.comment": "comment",
+}
+
+
+class RolloutCreateSerializer(serializers.Serializer):
+    plan = serializers.IntegerField(min_value=1, help_text="Plan id.")
+    flow_id = serializers.CharField(max_length=100, validators=[printable])
+    app_name = serializers.CharField(max_length=100, validators=[printable])
+    app_version = serializers.CharField(max_length=100, validators=[printable])
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    start = serializers.BooleanField(
+        default=False, help_text="Start at once (or at `scheduled_at`); else a draft."
+    )
+    scheduled_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="With `start`: start then."
+    )
+
+    def validate_plan(self, pk: int) -> Plan:
+        plan = Plan.objects.filter(pk=pk).first()
+        if plan is None:
+            raise serializers.ValidationError(f"No plan {pk}.")
+        return plan
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["scheduled_at"] and not attrs["start"]:
+            raise serializers.ValidationError(
+                {"scheduled_at": ['Give "start": true to schedule the rollout.']}
+            )
+        try:  # The same checks the engine's deploy calls will pass through.
+            deploy_update_request(
+                flow_id=attrs["flow_id"],
+                devices_filter=DevicesFilter(project=attrs["plan"].project),
+                comment=attrs["comment"],
+                app_name=attrs["app_name"],
+                app_version=attrs["app_version"],
+            )
+        except InvalidRequest as exc:
+            field = _BUILDER_FIELDS.get(exc.field, "non_field_errors")
+            raise serializers.ValidationError({field: [exc.message]}) from exc
+        return attrs
+
+
+class RolloutFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=RolloutStatus.choices, required=False, allow_blank=True
+    )
+    plan = serializers.IntegerField(min_value=1, required=False, help_text="Plan id.")
+    app_version = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    created_by = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, help_text="Username."
+    )
+
+
+# --- Actions
+
+
+def _text(help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=MAX_TEXT, required=False, allow_blank=True, default="", help_text=help_text
+    )
+
+
+class StartSerializer(serializers.Serializer):
+    scheduled_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Start then instead of now."
+    )
+
+
+class ApproveSerializer(serializers.Serializer):
+    comment = _text(help_text="Shown in the rollout's history.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = _text(help_text="Shown in the rollout's history.")
+
+
+class AbortSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=MAX_TEXT,
+        help_text="Why the rollout is aborted (required).",
+        error_messages={
+            "blank": "Say why the rollout is aborted.",
+            "required": "Say why the rollout is aborted.",
+        },
+    )
+
+
+class RetrySerializer(serializers.Serializer):
+    stage = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_STAGES,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Stage position; default the stage open now.",
+    )
+
+
+# --- History
+
+
+class EventSerializer(ScrubbedMixin, serializers.ModelSerializer):
+    stage = serializers.IntegerField(source="stage.position", read_only=True, allow_null=True)
+    actor = _username("actor")
+    details = JSONObjectField(read_only=True)
+
+    class Meta:
+        model = Event
+        fields = (
+            "id",
+            "kind",
+            "stage",
+            "actor",
+            "from_status",
+            "to_status",
+            "reason",
+            "details",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class EventFilterSerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        min_value=0, required=False, help_text="Only events with an id above this one."
+    )
+
+
+class ApiCallSerializer(ScrubbedMixin, serializers.ModelSerializer):
+    """One Upswift call. `request` is what was sent, with the user token shown as `***`."""
+
+    stage = serializers.IntegerField(source="stage.position", read_only=True, allow_null=True)
+    request = JSONObjectField(read_only=True)
+
+    class Meta:
+        model = ApiCall
+        fields = (
+            "id",
+            "stage",
+            "kind",
+            "state",
+            "attempt",
+            "request",
+            "http_status",
+            "error_message",
+            "retryable",
+            "pages",
+            "duration_ms",
+            "not_before",
+            "created_at",
+            "sent_at",
+            "completed_at",
+        )
+        read_only_fields = fields
+
+
+# --- Errors (for the schema)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    field = serializers.CharField(help_text="The first field at fault, e.g. `stages.2.tag`.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages by field; list items are numbered from 1.",
+    )

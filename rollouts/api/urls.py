@@ -1,0 +1,36 @@
+"""/api/v1/ — included from upswift_console/urls.py."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+
+from rollouts.api import actions, views
+
+urlpatterns = [
+    path("schema", SpectacularJSONAPIView.as_view(), name="api-schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("plans", views.PlanListView.as_view(), name="api-plans"),
+    path("plans/<int:pk>", views.PlanDetailView.as_view(), name="api-plan"),
+    path("rollouts", views.RolloutListView.as_view(), name="api-rollouts"),
+    path("rollouts/<int:pk>", views.RolloutDetailView.as_view(), name="api-rollout"),
+    path("rollouts/<int:pk>/start", actions.RolloutStartView.as_view(), name="api-rollout-start"),
+    path(
+        "rollouts/<int:pk>/approve",
+        actions.RolloutApproveView.as_view(),
+        name="api-rollout-approve",
+    ),
+    path("rollouts/<int:pk>/pause", actions.RolloutPauseView.as_view(), name="api-rollout-pause"),
+    path(
+        "rollouts/<int:pk>/resume", actions.RolloutResumeView.as_view(), name="api-rollout-resume"
+    ),
+    path("rollouts/<int:pk>/abort", actions.RolloutAbortView.as_view(), name="api-rollout-abort"),
+    path("rollouts/<int:pk>/retry", actions.RolloutRetryView.as_view(), name="api-rollout-retry"),
+    path("rollouts/<int:pk>/events", views.RolloutEventsView.as_view(), name="api-rollout-events"),
+    path("rollouts/<int:pk>/calls", views.RolloutCallsView.as_view(), name="api-rollout-calls"),
+    # Anything else under /api/v1/ (newlines included) is a JSON 404, not the site's HTML one.
+    re_path(r"^(?P<path>[\s\S]*)\Z", views.not_found),
+]

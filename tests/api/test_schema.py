@@ -1,0 +1,140 @@
+"""The OpenAPI schema, the docs pages, and schemathesis: generated requests against every
+operation, with a release manager's token, find no 5xx and no answer that breaks the schema."""
+
+import json
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from rollouts.models import Rollout
+from rollouts.services.actions import rollout_create, rollout_pause, rollout_start
+from rollouts.services.plans import plan_create
+from tests.api.conftest import THREE_STAGES, client_for
+
+EXAMPLES_PER_OPERATION = 20  # x 16 operations, plus schemathesis' own edge cases: ~40 s
+
+
+def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
+    response = anonymous.get(reverse("api-schema"))
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/api/v1/plans",
+        "/api/v1/plans/{id}",
+        "/api/v1/rollouts",
+        "/api/v1/rollouts/{id}",
+        *(
+            f"/api/v1/rollouts/{{id}}/{action}"
+            for action in ("start", "approve", "pause", "resume", "abort", "retry")
+        ),
+        "/api/v1/rollouts/{id}/events",
+        "/api/v1/rollouts/{id}/calls",
+    }
+    assert schema["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+    approve = schema["paths"]["/api/v1/rollouts/{id}/approve"]["post"]
+    assert {"200", "400", "401", "403", "404", "409"} <= set(approve["responses"])
+
+
+@pytest.mark.parametrize("name", ["api-docs", "api-redoc"])
+def test_the_docs_pages_use_no_cdn(anonymous, name):
+    response = anonymous.get(reverse(name))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "/static/drf_spectacular_sidecar/" in page
+    assert "cdn." not in page and "unpkg" not in page
+    assert reverse("api-schema") in page
+
+
+# --- schemathesis, in-process against Django's WSGI app, inside this test's transaction
+
+
+def _generated_schema() -> dict:
+    """The schema as /api/v1/schema serves it, built without a request (at collection)."""
+    generator = SchemaGenerator()
+    return json.loads(OpenApiJsonRenderer().render(generator.get_schema(request=None, public=True)))
+
+
+schema = schemathesis.openapi.from_dict(_generated_schema())
+schema.app = WSGIHandler()
+
+
+@pytest.fixture
+def in_process_app(settings):
+    """The app answers in this test's transaction: keep Django from closing the connection
+    at the start and end of each request, as its own test client does."""
+    settings.ALLOWED_HOSTS = ["localhost"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def targets(manager, other_manager, in_process_app):
+    """Rows to act on: a plan, and rollouts that are a draft, running, paused and completed."""
+    plan = plan_create(name="Fuzz plan", project="Demo", stages=THREE_STAGES, actor=other_manager)
+    rollouts = []
+    for status in ("draft", "running", "paused", "completed"):
+        rollout = rollout_create(
+            plan=plan, flow_id="f", app_name="a", app_version="v1", actor=other_manager
+        )
+        if status != "draft":
+            rollout_start(rollout=rollout, actor=other_manager)
+        if status == "paused":
+            rollout_pause(rollout=rollout, actor=other_manager)
+        if status == "completed":
+            Rollout.objects.filter(pk=rollout.pk).update(status=status)
+        rollouts.append(rollout.pk)
+    token = client_for(manager).raw_token  # a release manager's, acting on them
+    return {"plans": [plan.pk], "rollouts": rollouts, "token": token}
+
+
+def aim(case, targets) -> None:
+    """Generated ids rarely name a row. Swap the even, non-negative ones (in the path, and a
+    new rollout's `plan`) for rows that exist, so requests meet real objects in real states
+    (and their 2xx and 409s), not only 404s and 400s."""
+
+    def aimed(pk, ids):
+        if isinstance(pk, int) and not isinstance(pk, bool) and pk >= 0 and pk % 2 == 0:
+            return ids[(pk // 2) % len(ids)]
+        return pk
+
+    if case.path_parameters and "id" in case.path_parameters:
+        ids = targets["plans" if case.path.startswith("/api/v1/plans") else "rollouts"]
+        case.path_parameters["id"] = aimed(case.path_parameters["id"], ids)
+    if case.path == "/api/v1/rollouts" and isinstance(case.body, dict) and "plan" in case.body:
+        case.body["plan"] = aimed(case.body["plan"], targets["plans"])
+
+
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_conforms_to_its_schema(case, targets):
+    """Every check but two heuristics about leniency: the API may coerce `"tag": 0` to "0"
+    and cap `page_size` instead of refusing them (negative_data_rejection), and a well-formed
+    id of a plan that does not exist is a 400, not a 2xx (positive_data_acceptance)."""
+    aim(case, targets)
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {targets['token']}"},
+        excluded_checks=[negative_data_rejection, positive_data_acceptance],
+    )
