@@ -48,7 +48,10 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["rollout", "created_at"])]
+        indexes = [
+            models.Index(fields=["rollout", "created_at"]),
+            models.Index(fields=["kind", "-created_at"]),  # the dashboard's recent troubles
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%H:%M:%S} {self.kind}"
