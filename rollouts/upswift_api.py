@@ -518,13 +518,15 @@ class UpswiftClient:
         group_name: str | None = None,
         page_size: int = 100,
         before_send: Callable[[ApiRequest], None] | None = None,
+        start_offset: int = 0,
     ) -> Iterator[dict[str, Any]]:
         """Every device of the project (or group), following `more` page by page.
 
         `before_send` is called with each page's request before it goes out (to take it from
-        a rate budget, or to record it); it may raise to stop the scan.
+        a rate budget, or to record it); it may raise to stop the scan, which `start_offset`
+        can later resume.
         """
-        offset = 0
+        offset = start_offset
         while True:
             request = devices_details_request(
                 project_name=project_name, group_name=group_name, limit=page_size, offset=offset

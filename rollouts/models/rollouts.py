@@ -97,6 +97,8 @@ class RolloutStage(StageSpec):
     last_error = models.TextField(blank=True)
     # The cohort's Upswift filter (without deploy-time guards), fixed when the stage starts.
     cohort = models.JSONField(default=dict, blank=True)
+    # Where an unfinished read-back pass stopped (out of API budget): {"scope", "offset"}.
+    poll_cursor = models.JSONField(default=dict, blank=True)
     # Counts from the last read-back, by status of this stage's update on each cohort device.
     devices_total = models.PositiveIntegerField(default=0)
     count_pending = models.PositiveIntegerField(default=0)

@@ -100,10 +100,15 @@ def call_send(*, call: ApiCall, rollout: Rollout, stage: RolloutStage) -> bool:
     if claimed != 1:
         return False
     if call.kind == CallKind.DEPLOY and call.attempt > 1:
-        from rollouts.services.progress import ScanFailed, stage_marker_seen
+        from rollouts.services.progress import ScanFailed, ScanPaused, stage_marker_seen
 
         try:
             seen = stage_marker_seen(rollout=rollout, stage=stage)
+        except ScanPaused as exc:  # out of budget: the same attempt, once there is some
+            ApiCall.objects.filter(pk=call.pk).update(
+                state=CallState.QUEUED, not_before=timezone.now() + timedelta(seconds=exc.wait)
+            )
+            return False
         except ScanFailed as exc:  # cannot tell: never risk a second deploy; a later attempt
             cause = exc.cause
             if not isinstance(cause, RateLimited):

@@ -5,12 +5,13 @@ and the release version): `update_status` alone cannot tell, since it is the dev
 update of any release. One pass is one ApiCall row (kind poll) with the number of pages.
 """
 
+import contextlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from rollouts.models import (
@@ -42,6 +43,15 @@ class ScanFailed(Exception):
         self.cause = cause
 
 
+class ScanPaused(ScanFailed):
+    """The API budget ran out mid-pass: `cursor` says where to go on, `wait` how soon."""
+
+    def __init__(self, *, cursor: dict, wait: float) -> None:
+        super().__init__(f"API budget spent; the pass goes on in {wait:.0f}s")
+        self.cursor = cursor
+        self.wait = wait
+
+
 def _recorded_pass(
     *,
     rollout: Rollout,
@@ -49,10 +59,12 @@ def _recorded_pass(
     path: str,
     pages_of: Callable[..., Iterator[dict]],
     groups: list[str],
+    cursor: dict | None = None,
     **options,
 ) -> Iterator[dict]:
     """Page through a read call for the project (or each of `groups`), one poll row for the
-    pass, each page taken from the shared budget. Raises ScanFailed."""
+    pass, each page taken from the shared budget. Raises ScanFailed, or ScanPaused with the
+    cursor to resume from (`cursor`, for devices_details) when the budget runs out."""
     call = ApiCall.objects.create(
         rollout=rollout,
         stage=stage,
@@ -62,23 +74,37 @@ def _recorded_pass(
         request={"method": "GET", "path": path, "body": {}},
     )
     pages = 0
+    position = {"scope": 0, "offset": 0, **(cursor or {})}
 
     def before_send(request: ApiRequest) -> None:
         nonlocal pages
         wait = budget_acquire()
         if wait > 0:
+            position["offset"] = request.body.get("offset", 0)
             raise OutOfBudget(wait)
         if pages == 0:
             call.request = request.redacted()
         pages += 1
 
     started = time.monotonic()
+    scopes = [{"group_name": g} for g in groups] or [{}]
     try:
-        for scope in [{"group_name": g} for g in groups] or [{}]:
+        for index in range(position["scope"], len(scopes)):
+            start = position["offset"] if index == position["scope"] else 0
+            position.update(scope=index, offset=start)
+            resume = {"start_offset": start} if start else {}
             yield from pages_of(
-                project_name=rollout.project, before_send=before_send, **scope, **options
+                project_name=rollout.project,
+                before_send=before_send,
+                **scopes[index],
+                **options,
+                **resume,
             )
-    except (UpswiftError, OutOfBudget) as exc:
+    except OutOfBudget as exc:
+        note = f"paused by the API budget after {pages} pages; goes on at {position}"
+        _finish(call, pages, started, state=CallState.SUCCEEDED, error=note, status=200)
+        raise ScanPaused(cursor=dict(position), wait=exc.wait) from exc
+    except UpswiftError as exc:
         if isinstance(exc, RateLimited):
             budget_cooldown(seconds=exc.retry_after or 30.0)
         message = getattr(exc, "error_message", "") or str(exc)
@@ -89,7 +115,9 @@ def _recorded_pass(
     _finish(call, pages, started, state=CallState.SUCCEEDED, status=200)
 
 
-def _scan(*, rollout: Rollout, stage: RolloutStage | None, groups: list[str]) -> Iterator[dict]:
+def _scan(
+    *, rollout: Rollout, stage: RolloutStage | None, groups: list[str], cursor: dict | None = None
+) -> Iterator[dict]:
     """Every device of the project (or of `groups`) with its updates: devices_details."""
     return _recorded_pass(
         rollout=rollout,
@@ -97,6 +125,7 @@ def _scan(*, rollout: Rollout, stage: RolloutStage | None, groups: list[str]) ->
         path="/devices_details",
         pages_of=upswift_client().iter_devices_details,
         groups=groups,
+        cursor=cursor,
         page_size=settings.UPSWIFT_PAGE_SIZE,
     )
 
@@ -153,12 +182,18 @@ def _scan_groups(stage: RolloutStage) -> list[str]:
 
 
 def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
-    """Read the stage's cohort back, store device rows and counts. False if it could not."""
+    """Read the stage's cohort back and store device rows; True once a whole pass is done and
+    the counts are fresh. A pass the API budget cuts short keeps its rows and goes on from
+    where it stopped on the next tick, so a stage of any size is read back in the end."""
     marker = rollout.marker(stage)
     cohort = stage.cohort_filter()
     rows: dict[str, DeviceProgress] = {}
+    cursor: dict = {}
     try:
-        for device in _scan(rollout=rollout, stage=stage, groups=_scan_groups(stage)):
+        scan = _scan(
+            rollout=rollout, stage=stage, groups=_scan_groups(stage), cursor=stage.poll_cursor
+        )
+        for device in scan:
             update = stage_update_of(device, marker=marker, version=rollout.app_version)
             member = device_matches(cohort, device)
             if member is False or (member is None and update.status == DeviceStatus.NOT_REACHED):
@@ -171,17 +206,16 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
                 status=update.status,
                 update_id=update.update_id,
             )
+    except ScanPaused as paused:
+        cursor = paused.cursor
     except ScanFailed:
         return False
     not_reached = [r for r in rows.values() if r.status == DeviceStatus.NOT_REACHED]
-    if stage.online_only and not_reached:
-        try:
+    if stage.online_only and not_reached and not cursor:
+        with contextlib.suppress(ScanFailed):  # sweeps wait for the next pass
             online = _online_devices(rollout=rollout, stage=stage)
-        except ScanFailed:
-            return False
-        for row in not_reached:
-            row.online = row.device_uuid in online
-    counts = Counter(row.status for row in rows.values())
+            for row in not_reached:
+                row.online = row.device_uuid in online
     with transaction.atomic():
         DeviceProgress.objects.bulk_create(
             rows.values(),
@@ -190,18 +224,29 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             unique_fields=["stage", "device_uuid"],
             update_fields=["device_name", "group", "online", "status", "update_id", "updated_at"],
         )
-        RolloutStage.objects.filter(pk=stage.pk).update(
-            devices_total=len(rows),
-            count_pending=counts[DeviceStatus.PENDING],
-            count_in_progress=counts[DeviceStatus.IN_PROGRESS],
-            count_success=counts[DeviceStatus.SUCCESS],
-            count_failed=counts[DeviceStatus.FAILED],
-            count_aborted=counts[DeviceStatus.ABORTED],
-            count_not_reached=counts[DeviceStatus.NOT_REACHED],
-            last_polled_at=timezone.now(),
-        )
+        if cursor:
+            RolloutStage.objects.filter(pk=stage.pk).update(poll_cursor=cursor)
+        else:
+            _counts_store(stage)
     stage.refresh_from_db()
-    return True
+    return not cursor
+
+
+def _counts_store(stage: RolloutStage) -> None:
+    """The stage's counts from its device rows, after a whole pass."""
+    rows = stage.devices.order_by().values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    RolloutStage.objects.filter(pk=stage.pk).update(
+        devices_total=sum(counts.values()),
+        count_pending=counts.get(DeviceStatus.PENDING, 0),
+        count_in_progress=counts.get(DeviceStatus.IN_PROGRESS, 0),
+        count_success=counts.get(DeviceStatus.SUCCESS, 0),
+        count_failed=counts.get(DeviceStatus.FAILED, 0),
+        count_aborted=counts.get(DeviceStatus.ABORTED, 0),
+        count_not_reached=counts.get(DeviceStatus.NOT_REACHED, 0),
+        last_polled_at=timezone.now(),
+        poll_cursor={},
+    )
 
 
 def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
@@ -217,7 +262,7 @@ def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
 
 
 def stage_poll_due(stage: RolloutStage) -> bool:
-    if stage.last_polled_at is None:
+    if stage.last_polled_at is None or stage.poll_cursor:
         return True
     age = (timezone.now() - stage.last_polled_at).total_seconds()
-    return age >= settings.ROLLOUT_POLL_SECONDS
+    return age >= settings.ROLLOUT_POLL_SECONDS * 0.9  # a tick a hair early still counts
