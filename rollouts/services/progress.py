@@ -218,7 +218,7 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
                 row.online = row.device_uuid in online
     with transaction.atomic():
         DeviceProgress.objects.bulk_create(
-            rows.values(),
+            _changed(stage, rows),
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["stage", "device_uuid"],
@@ -230,6 +230,23 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             _counts_store(stage)
     stage.refresh_from_db()
     return not cursor
+
+
+def _changed(stage: RolloutStage, rows: dict[str, DeviceProgress]) -> list[DeviceProgress]:
+    """The rows that are new or differ from what is stored: a pass writes only what moved, so
+    a device's `updated_at` is when its state last changed."""
+    fields = ("status", "update_id", "online", "group", "device_name")
+    stored = {
+        uuid: tuple(state)
+        for uuid, *state in stage.devices.values_list("device_uuid", *fields).iterator(
+            chunk_size=10_000
+        )
+    }
+    return [
+        row
+        for uuid, row in rows.items()
+        if stored.get(uuid) != tuple(getattr(row, f) for f in fields)
+    ]
 
 
 def _counts_store(stage: RolloutStage) -> None:
