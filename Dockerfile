@@ -7,8 +7,9 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files are collected at build time and served by WhiteNoise.
-RUN DEBUG=true python manage.py collectstatic --noinput \
+# Static files are collected (hashed, compressed: the production storage) at build time and
+# served by WhiteNoise. The key exists for this one command only; it is not in the image's env.
+RUN DEBUG=false SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 console && mkdir -p /app/var && chown console /app/var
 USER console
 

@@ -65,3 +65,14 @@ def test_unreadable_secret_file_is_a_clear_error(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY_FILE=" in result.stderr and "cannot be read" in result.stderr
+
+
+def test_static_files_collect_with_the_production_storage(tmp_path):
+    env = {**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)}
+
+    result = manage("collectstatic", "--noinput", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = (tmp_path / "staticfiles.json").read_text()
+    assert '"css/console.css"' in manifest
+    assert "vendor/htmx" in manifest
