@@ -99,8 +99,10 @@ class BaseStageFormSet(forms.BaseFormSet):
 
         def position(item):
             index, form = item
-            raw = str(form["ORDER"].value() or "")
-            return (raw.isdigit() is False, int(raw) if raw.isdigit() else 0, index)
+            try:  # whatever was typed: "²" passes isdigit() but not int() (a 500 once)
+                return (False, int(str(form["ORDER"].value())), index)
+            except ValueError:
+                return (True, 0, index)
 
         return [form for _, form in sorted(enumerate(self.forms), key=position)]
 
@@ -123,8 +125,18 @@ class BaseStageFormSet(forms.BaseFormSet):
         return rest
 
 
+# As many stages as the API allows. It also caps the forms built from a posted stage count
+# (Django's own cap, 1000, made one forged POST take seconds to answer).
+MAX_STAGES = 50
 StageFormSet = formset_factory(
-    StageForm, formset=BaseStageFormSet, extra=0, can_order=True, can_delete=True
+    StageForm,
+    formset=BaseStageFormSet,
+    extra=0,
+    can_order=True,
+    can_delete=True,
+    max_num=MAX_STAGES,
+    validate_max=True,
+    absolute_max=MAX_STAGES,
 )
 
 

@@ -1,20 +1,26 @@
 """Starting a rollout, and the confirmations of the actions on it."""
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils import timezone
 
 from rollouts.models import Plan
 
 START_NOW, START_AT = "now", "at"
+# Identifiers sent to the Upswift API: printable text, as the REST API requires too.
+printable = RegexValidator(r"^[^\x00-\x1f\x7f]*$", "Control characters are not allowed.")
 
 
 class RolloutForm(forms.Form):
     plan = forms.ModelChoiceField(queryset=Plan.objects.order_by("name"), empty_label="Choose…")
     flow_id = forms.CharField(
-        label="Update flow id", max_length=100, help_text="The Upswift update flow, e.g. 73a7-1ft8"
+        label="Update flow id",
+        max_length=100,
+        validators=[printable],
+        help_text="The Upswift update flow, e.g. 73a7-1ft8",
     )
-    app_name = forms.CharField(label="App name", max_length=100)
-    app_version = forms.CharField(label="App version", max_length=100)
+    app_name = forms.CharField(label="App name", max_length=100, validators=[printable])
+    app_version = forms.CharField(label="App version", max_length=100, validators=[printable])
     comment = forms.CharField(
         max_length=400,
         required=False,

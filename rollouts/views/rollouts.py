@@ -48,17 +48,22 @@ def rollout_new(request: HttpRequest) -> HttpResponse:
 
 
 def _plan_of(form: RolloutForm) -> Plan | None:
-    value = form["plan"].value()
-    if not value or not str(value).isdigit():
+    value = str(form["plan"].value() or "")
+    if not _is_id(value):
         return None
     return Plan.objects.filter(pk=value).first()
+
+
+def _is_id(value: str) -> bool:
+    """ASCII digits only: "²".isdigit() is True but it is no id (a 500 once)."""
+    return value.isascii() and value.isdigit()
 
 
 @console_view(VIEW_PLANS)
 def rollout_preview(request: HttpRequest) -> HttpResponse:
     """The preview fragment for the plan chosen on the new-rollout form (htmx)."""
     value = request.GET.get("plan", "")
-    plan = get_object_or_404(Plan, pk=value) if value.isdigit() else None
+    plan = get_object_or_404(Plan, pk=value) if _is_id(value) else None
     context = {"plan": plan, "previews": plan_preview(plan=plan) if plan else []}
     return render(request, "rollouts/rollout/_preview.html", context)
 
