@@ -39,3 +39,17 @@ def worker_env(transactional_db, tmp_path):
 
 
 from tests.support.engine import engine_factory  # noqa: E402,F401  (fixture)
+from tests.support.roles import (  # noqa: E402,F401  (fixtures)
+    console_admin,
+    console_test_settings,
+    other_manager,
+    outsider,
+    release_manager,
+    viewer,
+)
+
+
+@pytest.fixture(autouse=True)
+def _console_settings(settings):
+    """Pages resolve {% static %} without a collectstatic manifest; cheap password hashes."""
+    console_test_settings(settings)

@@ -8,15 +8,7 @@ import shutil
 
 import pytest
 
-from tests.support.roles import (  # noqa: F401  (fixtures)
-    PASSWORD,
-    console_admin,
-    console_test_settings,
-    other_manager,
-    outsider,
-    release_manager,
-    viewer,
-)
+from tests.support.roles import PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -51,11 +43,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(autouse=True)
-def _console_settings(settings):
-    console_test_settings(settings)
 
 
 @pytest.fixture
