@@ -38,6 +38,7 @@ def worker_env(transactional_db, tmp_path):
     return env
 
 
+from tests.support.browser import browser, open_page  # noqa: E402,F401  (fixtures)
 from tests.support.engine import engine_factory  # noqa: E402,F401  (fixture)
 from tests.support.roles import (  # noqa: E402,F401  (fixtures)
     console_admin,

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from rollouts.services.events import event_record
 from tests.bad_input.scene import SCRIPT, hostile_scene, hostile_settings
-from tests.browser.conftest import browser, open_page, sign_in  # noqa: F401  (fixtures)
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,7 @@ def assert_clean(page, dialogs: list[str]) -> None:
     assert all("/static/" in src for src in scripts), scripts
 
 
-def test_hostile_text_runs_nothing_in_a_browser(open_page, settings, release_manager):  # noqa: F811
+def test_hostile_text_runs_nothing_in_a_browser(open_page, settings, release_manager):
     hostile_settings(settings)
     scene = hostile_scene(user=release_manager)
     page = open_page()

@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from rollouts.models import RolloutStatus
-from tests.browser.conftest import sign_in
 from tests.engine.helpers import start_rollout, wait_status
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rollouts.models import Plan, Rollout, RolloutStatus
-from tests.browser.conftest import sign_in
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rollouts.models import RolloutStatus, StageStatus
-from tests.browser.conftest import sign_in
+from tests.support.browser import sign_in
 from tests.support.console_data import rollout_built
 
 pytestmark = pytest.mark.integration

@@ -22,9 +22,9 @@ from rollouts.models import (
 )
 from rollouts.services.actions import rollout_create, rollout_start, stage_approve
 from rollouts.services.plans import plan_create
-from tests.browser.conftest import DESKTOP, PHONE, sign_in
 from tests.engine.helpers import wait_awaiting_approval, wait_status
 from tests.factories import EventFactory, RolloutFactory, RolloutStageFactory
+from tests.support.browser import DESKTOP, PHONE, sign_in
 from tests.support.processes import wait_for
 from tests.support.roles import user_with_role
 

@@ -1,5 +1,8 @@
 """Headless Chromium against a live console (pytest-django's live_server).
 
+The fixtures are registered once, in tests/conftest.py: one browser for the whole session,
+whichever folder asks for it first (a second sync Playwright would fail to start).
+
 Playwright's sync API runs an event loop in this thread, which Django takes for an async
 context: the test process (never a deployed one) allows sync database calls here."""
 
