@@ -35,7 +35,14 @@ lint: setup
 system-deps:
 	bash scripts/install-system-deps.sh
 
+# The suite runs against the PostgreSQL and Redis on this machine (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:6379
+
 test: system-deps lint
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_REDIS_URL)/0} \
+	CACHE_URL=$${CACHE_URL:-$(TEST_REDIS_URL)/1} \
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
