@@ -39,6 +39,18 @@ class Engine:
         parts.append(f"--- simulator\n{self.sim.output()[-2000:]}")
         return "\n".join(parts)
 
+    def supervise(self) -> int:
+        """What compose's `restart: unless-stopped` does: start again what exited. Returns how
+        many processes were restarted."""
+        restarted = 0
+        if not self.worker.alive():
+            self.restart_worker()
+            restarted += 1
+        if self.beat is not None and not self.beat.alive():
+            self.beat = self.stack.enter_context(celery_beat(env=self.env, log_dir=self.tmp_path))
+            restarted += 1
+        return restarted
+
     def restart_worker(self) -> ManagedProcess:
         self.worker = self.stack.enter_context(celery_worker(env=self.env, log_dir=self.tmp_path))
         return self.worker
