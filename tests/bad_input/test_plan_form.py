@@ -25,21 +25,7 @@ from tests.support.console_data import plan_three_stages
 pytestmark = pytest.mark.django_db
 
 NOT_SAVED = "The plan was not saved"
-STAGE_KEYS = (
-    "name",
-    "target",
-    "tag",
-    "groups",
-    "app_filter",
-    "device_filter",
-    "approval_required",
-    "success_threshold",
-    "failure_threshold",
-    "soak_minutes",
-    "online_only",
-    "ORDER",
-    "DELETE",
-)
+STAGE_KEYS = (*PlanStage.SPEC_FIELDS, "ORDER", "DELETE")  # the stage formset's fields
 TEXT_KEYS = ("name", "tag", "groups", "app_filter", "device_filter")
 NUMBER_KEYS = ("success_threshold", "failure_threshold", "soak_minutes", "ORDER")
 FLAG_KEYS = ("approval_required", "online_only", "DELETE")
