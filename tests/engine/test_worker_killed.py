@@ -41,6 +41,13 @@ def test_worker_killed_mid_deploy_then_restarted_completes_without_duplicate(eng
 
     assert len(deploys) == 2  # one per stage: the in-flight one was not sent again
     assert set(per_device.values()) <= {0, 1}
-    lost = Event.objects.get(rollout=rollout, kind=EventKind.API_ERROR)
-    assert "worker stopped" in lost.reason.lower()
+    # Other API errors (a read-back timing out on a busy machine) may be there too; the lost
+    # deploy shows exactly once.
+    errors = list(
+        Event.objects.filter(rollout=rollout, kind=EventKind.API_ERROR).values_list(
+            "reason", "details"
+        )
+    )
+    lost = [details for reason, details in errors if "worker stopped" in reason.lower()]
+    assert [d["kind"] for d in lost] == [CallKind.DEPLOY], errors
     assert Event.objects.filter(rollout=rollout, kind=EventKind.DEPLOY_RECOVERED).count() == 1
