@@ -219,7 +219,7 @@ def report(
         "calls.calls_send_due; pass 1 after 2 simulated minutes (inserts every row), pass 2 "
         "after 5 more (updates them). HTTP = time inside UpswiftClient.send (request + JSON "
         "decode; server share in brackets), SQL = connection.execute_wrapper, rest = Python "
-        "(matching updates, building rows, bulk_create preparing them).",
+        "(matching updates, building and comparing rows, preparing the upsert).",
         "",
         "| page size | pass | devices_details calls | target calls | rows | seconds "
         "| HTTP s (server s) | SQL s (queries) | rest s |",

@@ -8,9 +8,10 @@ update of any release. One pass is one ApiCall row (kind poll) with the number o
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -181,13 +182,23 @@ def _scan_groups(stage: RolloutStage) -> list[str]:
     return list(cohort.groups) if stage.target == "groups" else []
 
 
+class Row(NamedTuple):
+    """A device row of a stage as read back, in DeviceProgress's column order."""
+
+    device_name: str
+    group: str
+    online: bool
+    status: str
+    update_id: int | None
+
+
 def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     """Read the stage's cohort back and store device rows; True once a whole pass is done and
     the counts are fresh. A pass the API budget cuts short keeps its rows and goes on from
     where it stopped on the next tick, so a stage of any size is read back in the end."""
     marker = rollout.marker(stage)
     cohort = stage.cohort_filter()
-    rows: dict[str, DeviceProgress] = {}
+    rows: dict[str, Row] = {}
     cursor: dict = {}
     try:
         scan = _scan(
@@ -198,11 +209,10 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             member = device_matches(cohort, device)
             if member is False or (member is None and update.status == DeviceStatus.NOT_REACHED):
                 continue
-            rows[device["device_uuid"]] = DeviceProgress(
-                stage=stage,
-                device_uuid=device["device_uuid"],
+            rows[device["device_uuid"]] = Row(
                 device_name=str(device.get("device_name", ""))[:200],
                 group=str(device.get("group") or "")[:200],
+                online=False,
                 status=update.status,
                 update_id=update.update_id,
             )
@@ -210,20 +220,14 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
         cursor = paused.cursor
     except ScanFailed:
         return False
-    not_reached = [r for r in rows.values() if r.status == DeviceStatus.NOT_REACHED]
+    not_reached = [u for u, r in rows.items() if r.status == DeviceStatus.NOT_REACHED]
     if stage.online_only and not_reached and not cursor:
         with contextlib.suppress(ScanFailed):  # sweeps wait for the next pass
             online = _online_devices(rollout=rollout, stage=stage)
-            for row in not_reached:
-                row.online = row.device_uuid in online
+            for uuid in not_reached:
+                rows[uuid] = rows[uuid]._replace(online=uuid in online)
     with transaction.atomic():
-        DeviceProgress.objects.bulk_create(
-            _changed(stage, rows),
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["stage", "device_uuid"],
-            update_fields=["device_name", "group", "online", "status", "update_id", "updated_at"],
-        )
+        _rows_upsert(stage, _changed(stage, rows))
         if cursor:
             RolloutStage.objects.filter(pk=stage.pk).update(poll_cursor=cursor)
         else:
@@ -232,21 +236,57 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     return not cursor
 
 
-def _changed(stage: RolloutStage, rows: dict[str, DeviceProgress]) -> list[DeviceProgress]:
+def _changed(stage: RolloutStage, rows: dict[str, Row]) -> list[tuple[str, Row]]:
     """The rows that are new or differ from what is stored: a pass writes only what moved, so
     a device's `updated_at` is when its state last changed."""
-    fields = ("status", "update_id", "online", "group", "device_name")
     stored = {
-        uuid: tuple(state)
-        for uuid, *state in stage.devices.values_list("device_uuid", *fields).iterator(
+        uuid: Row(*state)
+        for uuid, *state in stage.devices.values_list("device_uuid", *Row._fields).iterator(
             chunk_size=10_000
         )
     }
-    return [
-        row
-        for uuid, row in rows.items()
-        if stored.get(uuid) != tuple(getattr(row, f) for f in fields)
-    ]
+    return [(uuid, row) for uuid, row in rows.items() if stored.get(uuid) != row]
+
+
+def _rows_upsert(stage: RolloutStage, rows: list[tuple[str, Row]], *, unnest=None) -> None:
+    """Insert or update device rows as plain tuples (no model instances: stages run to
+    100,000 devices). PostgreSQL takes a batch as one array per column (`unnest`), other
+    databases as a multi-row VALUES; both with `ON CONFLICT … DO UPDATE`."""
+    if unnest is None:
+        unnest = connection.vendor == "postgresql"
+    quote = connection.ops.quote_name
+    columns = ("stage_id", "device_uuid", *Row._fields, "updated_at")
+    names = ", ".join(quote(c) for c in columns)
+    updated = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns[2:])
+    # Names come from the model, values go as parameters.
+    table = quote(DeviceProgress._meta.db_table)
+    conflict = f" ON CONFLICT (stage_id, device_uuid) DO UPDATE SET {updated}"
+    now = timezone.now()
+    batch_size = 10_000 if unnest else 1_000
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = [(stage.pk, uuid, *row, now) for uuid, row in rows[start : start + batch_size]]
+            if unnest:
+                types = ", ".join(f"%s::{t}[]" for t in UNNEST_TYPES)
+                sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({types})"  # noqa: S608
+                params = [list(column) for column in zip(*batch, strict=True)]
+            else:
+                values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(batch))
+                sql = f"INSERT INTO {table} ({names}) VALUES {values}"  # noqa: S608
+                params = [v for row in batch for v in row]
+            cursor.execute(sql + conflict, params)
+
+
+UNNEST_TYPES = (
+    "bigint",
+    "varchar",
+    "varchar",
+    "varchar",
+    "boolean",
+    "varchar",
+    "bigint",
+    "timestamptz",
+)
 
 
 def _counts_store(stage: RolloutStage) -> None:
