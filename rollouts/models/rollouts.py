@@ -97,7 +97,8 @@ class RolloutStage(StageSpec):
     last_error = models.TextField(blank=True)
     # The cohort's Upswift filter (without deploy-time guards), fixed when the stage starts.
     cohort = models.JSONField(default=dict, blank=True)
-    # Where an unfinished read-back pass stopped (out of API budget): {"scope", "offset"}.
+    # Where an unfinished read-back pass stopped (out of API budget): {"pass", "scope",
+    # "offset"} and what it found so far; "pass" is progress, groups or landed.
     poll_cursor = models.JSONField(default=dict, blank=True)
     # Counts from the last read-back, by status of this stage's update on each cohort device.
     devices_total = models.PositiveIntegerField(default=0)

@@ -85,9 +85,9 @@ def stage_begin(*, rollout: Rollout, stage: RolloutStage, earlier: list[RolloutS
         groups = ()
         if needs_project_groups(stage=stage, earlier=earlier):
             try:
-                groups = progress.project_groups_read(rollout=rollout)
+                groups = progress.project_groups_read(rollout=rollout, stage=stage)
             except progress.ScanFailed:
-                return False  # recorded as a failed poll; the next tick tries again
+                return False  # a failed poll is recorded; a paused one goes on next tick
         cohort = cohort_filter(
             project=rollout.project, stage=stage, earlier=earlier, project_groups=groups
         )

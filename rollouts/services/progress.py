@@ -75,7 +75,8 @@ def _recorded_pass(
         request={"method": "GET", "path": path, "body": {}},
     )
     pages = 0
-    position = {"scope": 0, "offset": 0, **(cursor or {})}
+    position = {"scope": 0, "offset": 0}
+    position.update((k, v) for k, v in (cursor or {}).items() if k in position)
 
     def before_send(request: ApiRequest) -> None:
         nonlocal pages
@@ -101,6 +102,10 @@ def _recorded_pass(
                 **options,
                 **resume,
             )
+    except GeneratorExit:  # the reader stopped early: it found what it looked for
+        note = f"stopped after {pages} pages: the reader had its answer"
+        _finish(call, pages, started, state=CallState.SUCCEEDED, error=note, status=200)
+        raise
     except OutOfBudget as exc:
         note = f"paused by the API budget after {pages} pages; goes on at {position}"
         _finish(call, pages, started, state=CallState.SUCCEEDED, error=note, status=200)
@@ -162,19 +167,52 @@ def _finish(call: ApiCall, pages: int, started: float, *, state, error="", statu
     )
 
 
-def project_groups_read(*, rollout: Rollout) -> set[str]:
-    """The project's groups, as seen on its devices (Upswift has no call that lists groups)."""
-    return {d["group"] for d in _scan(rollout=rollout, stage=None, groups=[]) if d.get("group")}
+def project_groups_read(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
+    """The project's groups, as seen on its devices (Upswift has no call that lists groups),
+    for `stage`'s deploy filter. A pass the budget cuts short (ScanPaused) goes on next time."""
+    cursor = _cursor_of(stage, "groups")
+    groups = set(cursor.get("found", []))
+    try:
+        for device in _scan(rollout=rollout, stage=None, groups=[], cursor=cursor):
+            if device.get("group"):
+                groups.add(device["group"])
+    except ScanPaused as paused:
+        _cursor_store(stage, {**paused.cursor, "pass": "groups", "found": sorted(groups)})
+        raise
+    _cursor_store(stage, {})
+    return groups
 
 
 def stage_marker_seen(*, rollout: Rollout, stage: RolloutStage) -> bool:
-    """Whether any device already carries this stage's update (a deploy that did land).
-    Raises ScanFailed when the read-back fails and it cannot be told."""
+    """Whether any device already carries this stage's update (a deploy that did land). Stops
+    at the first one; telling that none does takes a whole pass, which goes on where the budget
+    cut it short (ScanPaused). Raises ScanFailed when the read-back fails."""
     marker = rollout.marker(stage)
-    for device in _scan(rollout=rollout, stage=stage, groups=_scan_groups(stage)):
-        if stage_update_of(device, marker=marker, version=rollout.app_version).update_id:
-            return True
+    scan = _scan(
+        rollout=rollout, stage=stage, groups=_scan_groups(stage), cursor=_cursor_of(stage, "landed")
+    )
+    try:
+        with contextlib.closing(scan):
+            for device in scan:
+                if stage_update_of(device, marker=marker, version=rollout.app_version).update_id:
+                    _cursor_store(stage, {})
+                    return True
+    except ScanPaused as paused:
+        _cursor_store(stage, {**paused.cursor, "pass": "landed"})
+        raise
+    _cursor_store(stage, {})
     return False
+
+
+def _cursor_of(stage: RolloutStage, kind: str) -> dict:
+    """Where the stage's unfinished pass of this kind stopped ({} to start afresh)."""
+    cursor = stage.poll_cursor or {}
+    return cursor if cursor.get("pass", "progress") == kind else {}
+
+
+def _cursor_store(stage: RolloutStage, cursor: dict) -> None:
+    RolloutStage.objects.filter(pk=stage.pk).update(poll_cursor=cursor)
+    stage.poll_cursor = cursor
 
 
 def _scan_groups(stage: RolloutStage) -> list[str]:
@@ -202,7 +240,10 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     cursor: dict = {}
     try:
         scan = _scan(
-            rollout=rollout, stage=stage, groups=_scan_groups(stage), cursor=stage.poll_cursor
+            rollout=rollout,
+            stage=stage,
+            groups=_scan_groups(stage),
+            cursor=_cursor_of(stage, "progress"),
         )
         for device in scan:
             update = stage_update_of(device, marker=marker, version=rollout.app_version)
@@ -229,7 +270,7 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     with transaction.atomic():
         _rows_upsert(stage, _changed(stage, rows))
         if cursor:
-            RolloutStage.objects.filter(pk=stage.pk).update(poll_cursor=cursor)
+            _cursor_store(stage, {**cursor, "pass": "progress"})
         else:
             _counts_store(stage)
     stage.refresh_from_db()
@@ -319,7 +360,7 @@ def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
 
 
 def stage_poll_due(stage: RolloutStage) -> bool:
-    if stage.last_polled_at is None or stage.poll_cursor:
+    if stage.last_polled_at is None or _cursor_of(stage, "progress"):
         return True
     age = (timezone.now() - stage.last_polled_at).total_seconds()
     return age >= settings.ROLLOUT_POLL_SECONDS * 0.9  # a tick a hair early still counts

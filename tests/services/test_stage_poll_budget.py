@@ -8,24 +8,11 @@ from rollouts.models import DeviceProgress
 from rollouts.services import progress
 from rollouts.services.actions import rollout_create, rollout_start
 from rollouts.services.calls import calls_send_due
-from rollouts.services.client import upswift_client
 from rollouts.services.engine import stage_begin
 from rollouts.services.plans import plan_create
 from tests.factories import UserFactory
-from upswift_simulator.testing import running_simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sim(settings):
-    with running_simulator(devices=200, offline_share=0.0) as handle:
-        settings.UPSWIFT_API_URL = handle.base_url
-        settings.UPSWIFT_USER_TOKEN = handle.token
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-        upswift_client.cache_clear()
-        yield handle
-        upswift_client.cache_clear()
 
 
 def test_a_pass_cut_short_by_the_budget_resumes_without_reading_a_page_twice(sim, settings):
