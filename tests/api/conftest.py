@@ -1,14 +1,12 @@
-"""Users in each role, each with a personal API token, and clients that send it."""
+"""API clients that send a personal token of a user in a role (tests/support/roles.py), and
+the plan and rollouts the API tests act on."""
 
 import pytest
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from rollouts.roles import RELEASE_MANAGER, VIEWER, roles_sync
 from rollouts.services.actions import rollout_create, rollout_start
 from rollouts.services.plans import plan_create
 from rollouts.services.tokens import api_token_create
-from tests.factories import UserFactory
 
 THREE_STAGES = [
     {"name": "canary", "target": "tag", "tag": "canary", "success_threshold": 100},
@@ -17,48 +15,15 @@ THREE_STAGES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests never check a password; PBKDF2 costs ~1 s per user on this machine."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture
+def manager(release_manager):
+    """The API tests' name for tests/support/roles.py's release manager."""
+    return release_manager
 
 
 @pytest.fixture
-def roles(db):
-    """The role groups (a transactional test elsewhere may have flushed the migration's)."""
-    roles_sync()
-    return {name: Group.objects.get(name=name) for name in (VIEWER, RELEASE_MANAGER)}
-
-
-@pytest.fixture
-def viewer(roles):
-    user = UserFactory(username="vera-viewer")
-    user.groups.add(roles[VIEWER])
-    return user
-
-
-@pytest.fixture
-def manager(roles):
-    user = UserFactory(username="rita-manager")
-    user.groups.add(roles[RELEASE_MANAGER])
-    return user
-
-
-@pytest.fixture
-def other_manager(roles):
-    user = UserFactory(username="otto-manager")
-    user.groups.add(roles[RELEASE_MANAGER])
-    return user
-
-
-@pytest.fixture
-def admin(db):
-    return UserFactory(username="ada-admin", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
-def outsider(db):
-    return UserFactory(username="olaf-outsider")
+def admin(console_admin):
+    return console_admin
 
 
 def client_for(user) -> APIClient:

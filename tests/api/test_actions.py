@@ -95,7 +95,7 @@ def test_approve_the_stage_waiting(manager, api_as, running):
     assert response.status_code == 200, response.json()
     stage = RolloutStage.objects.get(rollout=running, position=2)
     assert (stage.approved_by, stage.approval_comment) == (manager, "canary looks good")
-    assert response.json()["stages"][1]["approved_by"] == "rita-manager"
+    assert response.json()["stages"][1]["approved_by"] == "rita"
     event = Event.objects.get(rollout=running, kind=EventKind.STAGE_APPROVED)
     assert (event.actor, event.reason, event.stage) == (manager, "canary looks good", stage)
 

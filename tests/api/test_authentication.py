@@ -76,7 +76,7 @@ def test_a_good_token_acts_as_its_user_and_records_its_use(manager, api_as):
     )
 
     assert response.status_code == 201
-    assert response.json()["created_by"] == "rita-manager"
+    assert response.json()["created_by"] == "rita"
     assert ApiToken.objects.get(user=manager).last_used_at is not None
 
 

@@ -30,10 +30,10 @@ def test_events_oldest_first_with_actor_and_stage(viewer, api_as, running, manag
     assert body["count"] == 5
     rows = [(e["kind"], e["actor"], e["stage"], e["reason"]) for e in body["results"]]
     assert rows == [
-        ("created", "rita-manager", None, ""),
-        ("started", "rita-manager", None, ""),
-        ("paused", "rita-manager", None, "checking"),
-        ("resumed", "rita-manager", None, ""),
+        ("created", "rita", None, ""),
+        ("started", "rita", None, ""),
+        ("paused", "rita", None, "checking"),
+        ("resumed", "rita", None, ""),
         ("stage_started", None, 1, ""),
     ]
     paused = body["results"][2]

@@ -117,7 +117,7 @@ def test_admin_can_do_what_a_manager_can(admin, api_as, plan, draft):
     created = client.post(reverse("api-plans"), NEW_PLAN, format="json")
 
     assert started.status_code == 200 and started.json()["status"] == RolloutStatus.RUNNING
-    assert created.status_code == 201 and created.json()["created_by"] == "ada-admin"
+    assert created.status_code == 201 and created.json()["created_by"] == "ada"
 
 
 def test_a_viewer_can_read_but_an_unknown_method_is_a_405(viewer, api_as, plan):

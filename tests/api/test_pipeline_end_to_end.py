@@ -98,7 +98,7 @@ def test_a_pipeline_runs_a_staged_rollout_through_the_api(engine_factory, live_s
     approvals = [
         (e["actor"], e["stage"], e["reason"]) for e in events if e["kind"] == "stage_approved"
     ]
-    assert approvals == [("rita-manager", 2, "go 2"), ("rita-manager", 3, "go 3")]
+    assert approvals == [("rita", 2, "go 2"), ("rita", 3, "go 3")]
     assert events[-1]["kind"] == "completed"
     deploys = [c for c in calls if c["kind"] == "deploy"]
     assert [(c["stage"], c["state"], c["http_status"]) for c in deploys] == [

@@ -90,7 +90,7 @@ def test_get_a_plan(viewer, api_as, plan):
 
     assert response.json()["id"] == plan.pk
     assert response.json()["stages"][1]["groups"] == ["TestGroup1"]
-    assert response.json()["created_by"] == "rita-manager"
+    assert response.json()["created_by"] == "rita"
 
 
 def test_get_a_missing_plan_is_a_404(viewer, api_as):

@@ -40,7 +40,7 @@ def test_create_a_draft(manager, api_as, plan):
         "v2.1",
     )
     assert body["status"] == "draft" and body["stages"] == [] and body["plan_name"] == plan.name
-    assert body["created_by"] == "rita-manager" and body["started_by"] is None
+    assert body["created_by"] == "rita" and body["started_by"] is None
 
 
 def test_create_and_start_at_once(manager, api_as, plan):
@@ -48,9 +48,9 @@ def test_create_and_start_at_once(manager, api_as, plan):
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["status"] == "running" and body["started_by"] == "rita-manager"
+    assert body["status"] == "running" and body["started_by"] == "rita"
     assert [s["status"] for s in body["stages"]] == ["pending"] * 3
-    assert body["stages"][0]["approved_by"] == "rita-manager"  # the starter approves stage 1
+    assert body["stages"][0]["approved_by"] == "rita"  # the starter approves stage 1
     assert body["current_stage"] == 1 and body["awaiting_approval"] is False
     kinds = list(Event.objects.filter(rollout_id=body["id"]).values_list("kind", flat=True))
     assert kinds == [EventKind.CREATED, EventKind.STARTED]
@@ -109,7 +109,7 @@ def test_missing_fields_are_all_named(manager, api_as):
     assert set(response.json()["errors"]) == {"plan", "flow_id", "app_name", "app_version"}
 
 
-def test_a_user_who_may_create_but_not_operate_cannot_start(roles, api_as, plan):
+def test_a_user_who_may_create_but_not_operate_cannot_start(db, api_as, plan):
     from django.contrib.auth.models import Permission
 
     from tests.factories import UserFactory
@@ -151,7 +151,7 @@ def test_list_newest_first_with_filters(viewer, api_as, plan, manager, other_man
     assert ids(status="") == ids()
     assert ids(plan=plan.pk) == [new.pk, mid.pk, old.pk]
     assert ids(app_version="v2", plan=plan.pk) == [new.pk, mid.pk]
-    assert ids(created_by="rita-manager") == [new.pk, old.pk]
+    assert ids(created_by="rita") == [new.pk, old.pk]
     assert ids(created_by="nobody") == []
 
 
