@@ -68,8 +68,13 @@ class Plan(models.Model):
     require_different_approver = models.BooleanField(
         default=False, help_text="The person who started a rollout may not approve its stages."
     )
+    # Empty once that person's account is deleted.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -88,7 +88,7 @@ def plan_create(
             require_different_approver=require_different_approver,
             created_by=actor,
         )
-        plan.full_clean(exclude=["created_by"])  # who created it may be gone (SET_NULL)
+        plan.full_clean()
         plan.save()
         _stages_write(plan, cleaned)
     return plan
@@ -99,7 +99,7 @@ def plan_update(*, plan: Plan, stages: list[dict] | None = None, **fields) -> Pl
     with transaction.atomic():
         for name, value in fields.items():
             setattr(plan, name, value)
-        plan.full_clean(exclude=["created_by"])  # who created it may be gone (SET_NULL)
+        plan.full_clean()
         plan.save()
         if cleaned is not None:
             plan.stages.all().delete()

@@ -71,3 +71,17 @@ def test_editing_a_plan_replaces_its_stages_and_keeps_bad_edits_out():
 
     plan_update(plan=plan, stages=[{"target": "tag", "tag": "canary"}, {"target": "all"}])
     assert [s.target for s in plan.stages.all()] == ["tag", "all"]
+
+
+def test_a_plan_whose_author_left_can_still_be_edited():
+    from tests.factories import UserFactory
+
+    author = UserFactory()
+    plan = plan_create(name="Left", project="Demo", stages=[{"target": "all"}], actor=author)
+    author.delete()
+    plan.refresh_from_db()
+
+    plan_update(plan=plan, description="kept going")
+
+    plan.refresh_from_db()
+    assert (plan.created_by, plan.description) == (None, "kept going")
