@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from rollouts.models import RolloutStatus, StageStatus
-from rollouts.services.budget import budget_cooldown
+from rollouts.services.budget import budget_acquire, budget_cooldown
 from tests.factories import ApiCallFactory, EventFactory, WorkerHeartbeatFactory
 from tests.support.console_data import rollout_built
 from tests.support.roles import user_with_role
@@ -86,8 +86,13 @@ def test_recent_pauses_and_failures_show_their_reason(client, viewer, release_ma
     assert f"#{rollout.pk}" in section
 
 
-def test_api_health_shows_the_last_error_cooldown_and_calls(client, viewer, release_manager):
+def test_api_health_shows_the_last_error_cooldown_and_calls(
+    client, viewer, release_manager, settings, time_machine
+):
+    time_machine.move_to("2026-11-26 10:00:20Z", tick=False)  # one budget minute throughout
     cache.clear()
+    settings.UPSWIFT_CALLS_PER_MINUTE = 60
+    assert budget_acquire() == budget_acquire() == 0  # two calls of this minute's budget
     rollout = rollout_built(user=release_manager, calls=0)
     ApiCallFactory(rollout=rollout, kind="poll", pages=3)
     ApiCallFactory(
@@ -106,6 +111,7 @@ def test_api_health_shows_the_last_error_cooldown_and_calls(client, viewer, rele
     assert "s left" in section
     # a poll of 3 pages and one deploy call
     assert "<dt>Requests in the last minute</dt><dd>4</dd>" in section
+    assert "<dt>Budget used this minute</dt><dd>2 of 60</dd>" in section
     cache.clear()
 
 
