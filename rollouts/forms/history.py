@@ -3,13 +3,16 @@
 from django import forms
 
 from rollouts.models import RolloutStatus
-from rollouts.selectors.history import HistoryFilter, history_people
+from rollouts.selectors.history import AWAITING, HistoryFilter, history_people
 from rollouts.selectors.plans import plan_choices
 
 
 class HistoryFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
-    status = forms.ChoiceField(choices=[("", "Any status"), *RolloutStatus.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), (AWAITING, "Awaiting approval"), *RolloutStatus.choices],
+        required=False,
+    )
     plan = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any plan")
     version = forms.CharField(required=False, max_length=100)
     person = forms.ModelChoiceField(

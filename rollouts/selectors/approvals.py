@@ -28,22 +28,26 @@ def stage_awaiting_approval(*, rollout: Rollout, stages: list[RolloutStage]) -> 
     return None
 
 
-def stages_awaiting_approval() -> QuerySet[RolloutStage]:
-    """Every stage waiting for a person, oldest rollout first, with the stage before it."""
+def stages_waiting() -> QuerySet[RolloutStage]:
+    """The stages a person must approve now (the query form of stage_awaiting_approval)."""
     earlier_open = RolloutStage.objects.filter(
         rollout=OuterRef("rollout"), position__lt=OuterRef("position")
     ).exclude(status__in=DONE_STAGE_STATUSES)
+    return RolloutStage.objects.filter(
+        rollout__status=RolloutStatus.RUNNING,
+        status=StageStatus.PENDING,
+        approval_required=True,
+        approved_at__isnull=True,
+    ).filter(~Exists(earlier_open))
+
+
+def stages_awaiting_approval() -> QuerySet[RolloutStage]:
+    """Every stage waiting for a person, oldest rollout first, with the stage before it."""
     previous = RolloutStage.objects.filter(
         rollout=OuterRef("rollout"), position=OuterRef("position") - 1
     )
     return (
-        RolloutStage.objects.filter(
-            rollout__status=RolloutStatus.RUNNING,
-            status=StageStatus.PENDING,
-            approval_required=True,
-            approved_at__isnull=True,
-        )
-        .filter(~Exists(earlier_open))
+        stages_waiting()
         .select_related("rollout", "rollout__plan", "rollout__started_by")
         .annotate(
             previous_success=Subquery(previous.values("count_success")[:1]),

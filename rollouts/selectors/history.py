@@ -8,6 +8,9 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from rollouts.models import Plan, Rollout, RolloutStage, StageStatus
+from rollouts.selectors.approvals import stages_waiting
+
+AWAITING = "awaiting"  # a status filter of its own: running, and a stage waits for a person
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,11 @@ def rollout_history(*, filters: HistoryFilter) -> QuerySet[Rollout]:
     rollouts = Rollout.objects.select_related("plan", "created_by", "started_by").annotate(
         stages_total=Coalesce(Subquery(stages.annotate(n=Count("pk")).values("n")), 0),
         stages_done=Coalesce(Subquery(done.annotate(n=Count("pk")).values("n")), 0),
+        awaiting_approval=Exists(stages_waiting().filter(rollout=OuterRef("pk"))),
     )
-    if filters.status:
+    if filters.status == AWAITING:
+        rollouts = rollouts.filter(awaiting_approval=True)
+    elif filters.status:
         rollouts = rollouts.filter(status=filters.status)
     if filters.plan is not None:
         rollouts = rollouts.filter(plan=filters.plan)

@@ -15,6 +15,7 @@ PAGE_SIZE = 25
 CSV_COLUMNS = [
     "id",
     "status",
+    "awaiting_approval",
     "status_reason",
     "plan",
     "project",
@@ -66,6 +67,7 @@ def history_csv(request: HttpRequest) -> StreamingHttpResponse:
             values = [
                 r.pk,
                 r.status,
+                "true" if r.awaiting_approval else "false",
                 r.status_reason,
                 r.plan.name,
                 r.project,

@@ -126,3 +126,27 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(client, viewer, release_ma
     body = b"".join(client.get(reverse("history_csv")).streaming_content).decode()
 
     assert "'=HYPERLINK(1)" in body
+
+
+def test_a_rollout_waiting_for_a_person_says_so_and_can_be_filtered(client, viewer, history):
+    waiting = rollout_built(
+        user=history["done"].created_by,
+        plan=history["weekly"],
+        app_version="v3.3",
+        stage_statuses=(StageStatus.SUCCEEDED, StageStatus.SUCCEEDED, StageStatus.PENDING),
+    )
+    row = f'id="rollout-{waiting.pk}"'
+    running = f'id="rollout-{history["old"].pk}"'  # running, its stage 2 still monitoring
+
+    everything = rows(client, viewer)
+    awaiting = rows(client, viewer, status="awaiting")
+
+    mark = everything[everything.index(row) :]
+    assert "Awaiting approval" in mark[: mark.index("</tr>")]
+    other = everything[everything.index(running) :]
+    assert "Awaiting approval" not in other[: other.index("</tr>")]
+    assert "1 rollout<" in awaiting and row in awaiting
+    assert "2 rollouts" in rows(client, viewer, status="running")  # still running, both
+    body = b"".join(client.get(reverse("history_csv")).streaming_content).decode()
+    table = {r["id"]: r["awaiting_approval"] for r in csv.DictReader(io.StringIO(body))}
+    assert table[str(waiting.pk)] == "true" and table[str(history["old"].pk)] == "false"
