@@ -289,6 +289,18 @@ def _changed(stage: RolloutStage, rows: dict[str, Row]) -> list[tuple[str, Row]]
     return [(uuid, row) for uuid, row in rows.items() if stored.get(uuid) != row]
 
 
+PG_TYPES = {
+    "stage_id": "bigint",
+    "device_uuid": "varchar",
+    "device_name": "varchar",
+    "group": "varchar",
+    "online": "boolean",
+    "status": "varchar",
+    "update_id": "bigint",
+    "updated_at": "timestamptz",
+}
+
+
 def _rows_upsert(stage: RolloutStage, rows: list[tuple[str, Row]], *, unnest=None) -> None:
     """Insert or update device rows as plain tuples (no model instances: stages run to
     100,000 devices). PostgreSQL takes a batch as one array per column (`unnest`), other
@@ -308,7 +320,7 @@ def _rows_upsert(stage: RolloutStage, rows: list[tuple[str, Row]], *, unnest=Non
         for start in range(0, len(rows), batch_size):
             batch = [(stage.pk, uuid, *row, now) for uuid, row in rows[start : start + batch_size]]
             if unnest:
-                types = ", ".join(f"%s::{t}[]" for t in UNNEST_TYPES)
+                types = ", ".join(f"%s::{PG_TYPES[c]}[]" for c in columns)
                 sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({types})"  # noqa: S608
                 params = [list(column) for column in zip(*batch, strict=True)]
             else:
@@ -316,18 +328,6 @@ def _rows_upsert(stage: RolloutStage, rows: list[tuple[str, Row]], *, unnest=Non
                 sql = f"INSERT INTO {table} ({names}) VALUES {values}"  # noqa: S608
                 params = [v for row in batch for v in row]
             cursor.execute(sql + conflict, params)
-
-
-UNNEST_TYPES = (
-    "bigint",
-    "varchar",
-    "varchar",
-    "varchar",
-    "boolean",
-    "varchar",
-    "bigint",
-    "timestamptz",
-)
 
 
 def _counts_store(stage: RolloutStage) -> None:
