@@ -8,10 +8,9 @@ update of any release. One pass is one ApiCall row (kind poll) with the number o
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -19,7 +18,6 @@ from rollouts.models import (
     ApiCall,
     CallKind,
     CallState,
-    DeviceProgress,
     DeviceStatus,
     EventKind,
     Rollout,
@@ -28,6 +26,7 @@ from rollouts.models import (
 from rollouts.services.budget import budget_acquire, budget_cooldown
 from rollouts.services.client import upswift_client
 from rollouts.services.cohorts import device_matches, stage_update_of
+from rollouts.services.device_rows import Row, rows_changed, rows_upsert
 from rollouts.services.events import event_record
 from rollouts.upswift_api import ApiRequest, RateLimited, UpswiftError
 
@@ -220,16 +219,6 @@ def _scan_groups(stage: RolloutStage) -> list[str]:
     return list(cohort.groups) if stage.target == "groups" else []
 
 
-class Row(NamedTuple):
-    """A device row of a stage as read back, in DeviceProgress's column order."""
-
-    device_name: str
-    group: str
-    online: bool
-    status: str
-    update_id: int | None
-
-
 def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     """Read the stage's cohort back and store device rows; True once a whole pass is done and
     the counts are fresh. A pass the API budget cuts short keeps its rows and goes on from
@@ -268,66 +257,13 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             for uuid in not_reached:
                 rows[uuid] = rows[uuid]._replace(online=uuid in online)
     with transaction.atomic():
-        _rows_upsert(stage, _changed(stage, rows))
+        rows_upsert(stage, rows_changed(stage, rows))
         if cursor:
             _cursor_store(stage, {**cursor, "pass": "progress"})
         else:
             _counts_store(stage)
     stage.refresh_from_db()
     return not cursor
-
-
-def _changed(stage: RolloutStage, rows: dict[str, Row]) -> list[tuple[str, Row]]:
-    """The rows that are new or differ from what is stored: a pass writes only what moved, so
-    a device's `updated_at` is when its state last changed."""
-    stored = {
-        uuid: Row(*state)
-        for uuid, *state in stage.devices.values_list("device_uuid", *Row._fields).iterator(
-            chunk_size=10_000
-        )
-    }
-    return [(uuid, row) for uuid, row in rows.items() if stored.get(uuid) != row]
-
-
-PG_TYPES = {
-    "stage_id": "bigint",
-    "device_uuid": "varchar",
-    "device_name": "varchar",
-    "group": "varchar",
-    "online": "boolean",
-    "status": "varchar",
-    "update_id": "bigint",
-    "updated_at": "timestamptz",
-}
-
-
-def _rows_upsert(stage: RolloutStage, rows: list[tuple[str, Row]], *, unnest=None) -> None:
-    """Insert or update device rows as plain tuples (no model instances: stages run to
-    100,000 devices). PostgreSQL takes a batch as one array per column (`unnest`), other
-    databases as a multi-row VALUES; both with `ON CONFLICT … DO UPDATE`."""
-    if unnest is None:
-        unnest = connection.vendor == "postgresql"
-    quote = connection.ops.quote_name
-    columns = ("stage_id", "device_uuid", *Row._fields, "updated_at")
-    names = ", ".join(quote(c) for c in columns)
-    updated = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns[2:])
-    # Names come from the model, values go as parameters.
-    table = quote(DeviceProgress._meta.db_table)
-    conflict = f" ON CONFLICT (stage_id, device_uuid) DO UPDATE SET {updated}"
-    now = timezone.now()
-    batch_size = 10_000 if unnest else 1_000
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = [(stage.pk, uuid, *row, now) for uuid, row in rows[start : start + batch_size]]
-            if unnest:
-                types = ", ".join(f"%s::{PG_TYPES[c]}[]" for c in columns)
-                sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({types})"  # noqa: S608
-                params = [list(column) for column in zip(*batch, strict=True)]
-            else:
-                values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(batch))
-                sql = f"INSERT INTO {table} ({names}) VALUES {values}"  # noqa: S608
-                params = [v for row in batch for v in row]
-            cursor.execute(sql + conflict, params)
 
 
 def _counts_store(stage: RolloutStage) -> None:

@@ -5,7 +5,7 @@ import time_machine
 from django.db import connection
 
 from rollouts.models import DeviceProgress
-from rollouts.services.progress import Row, _changed, _rows_upsert
+from rollouts.services.device_rows import Row, rows_changed, rows_upsert
 from tests.factories import DeviceProgressFactory, RolloutStageFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_upsert_inserts_new_rows_and_updates_existing_ones_of_this_stage_only(un
         ("d-0002", Row(HOSTILE, "", True, "not_reached", None)),
     ] + [(f"d-1{n:04}", Row(f"n{n}", "TestGroup1", False, "failed", n)) for n in range(2500)]
 
-    _rows_upsert(stage, rows, unnest=unnest)
+    rows_upsert(stage, rows, unnest=unnest)
 
     assert stored(stage) == dict(rows)
     assert stage.devices.count() == 2502  # more than one batch of the VALUES path
@@ -41,7 +41,7 @@ def test_upsert_inserts_new_rows_and_updates_existing_ones_of_this_stage_only(un
 def test_a_pass_writes_only_the_devices_whose_state_moved():
     stage = RolloutStageFactory()
     with time_machine.travel("2026-01-01 10:00Z", tick=False):
-        _rows_upsert(
+        rows_upsert(
             stage,
             [
                 ("d-a", Row("a", "G", False, "pending", 1)),
@@ -50,12 +50,12 @@ def test_a_pass_writes_only_the_devices_whose_state_moved():
         )
     now = {"d-a": Row("a", "G", False, "success", 1), "d-b": Row("b", "G", False, "pending", 2)}
 
-    changed = _changed(stage, now)
+    changed = rows_changed(stage, now)
     assert changed == [("d-a", now["d-a"])]
     with time_machine.travel("2026-01-01 10:05Z", tick=False):
-        _rows_upsert(stage, changed)
+        rows_upsert(stage, changed)
 
     times = dict(stage.devices.values_list("device_uuid", "updated_at__minute"))
     assert times == {"d-a": 5, "d-b": 0}  # updated_at: when the state last changed
-    assert _changed(stage, now) == []
+    assert rows_changed(stage, now) == []
     assert DeviceProgress.objects.get(stage=stage, device_uuid="d-a").status == "success"
