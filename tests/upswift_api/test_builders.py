@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import responses
 
 from rollouts.upswift_api import (
     ApiRequest,
@@ -21,15 +20,7 @@ from rollouts.upswift_api import (
     get_devices_state_request,
     set_update_trigger_request,
 )
-
-TOKEN = "tok-SECRET-6f1c9a"
-BASE_URL = "https://api.example.test/v1"
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
+from tests.upswift_api.fake_api import BASE_URL, TOKEN
 
 
 def seed_filter() -> DevicesFilter:

@@ -23,23 +23,7 @@ from rollouts.upswift_api import (
     deploy_update_request,
     parse_retry_after,
 )
-
-TOKEN = "tok-SECRET-6f1c9a"
-BASE_URL = "https://api.example.test/v1"
-DEPLOY_URL = f"{BASE_URL}/deploy_update"
-DETAILS_URL = f"{BASE_URL}/devices_details"
-STATE_URL = f"{BASE_URL}/get_devices_state"
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def client():
-    return UpswiftClient(BASE_URL, TOKEN)
+from tests.upswift_api.fake_api import BASE_URL, DEPLOY_URL, DETAILS_URL, STATE_URL, TOKEN
 
 
 def sent_body(call) -> dict:

@@ -19,22 +19,9 @@ from rollouts.upswift_api import (
     deploy_update_request,
     redact,
 )
+from tests.upswift_api.fake_api import BASE_URL, DEPLOY_URL, TOKEN
 
-TOKEN = "tok-SECRET-6f1c9a"
-BASE_URL = "https://api.example.test/v1"
-DEPLOY_URL = f"{BASE_URL}/deploy_update"
 ECHO = f"invalid user_token {TOKEN}"
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def client():
-    return UpswiftClient(BASE_URL, TOKEN)
 
 
 def deploy(client: UpswiftClient):
