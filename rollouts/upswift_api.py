@@ -109,11 +109,24 @@ class Rejected(UpswiftError):
         super().__init__(message, **kwargs)
         self.error_message = error_message
 
+    @property
+    def token_rejected(self) -> bool:
+        """The account token was refused: 401/403, or Upswift's usual 400 naming the token."""
+        return self.status in (401, 403) or "token" in self.error_message.lower()
+
 
 class Transient(UpswiftError):
-    """5xx or 408, timeout, connection error, or an answer that is not the JSON we expect."""
+    """5xx or 408, timeout, connection error, or an answer that is not the JSON we expect.
+
+    `outcome_unknown` is true when the request may have been carried out but its answer was
+    lost (a read timeout, a connection dropped mid-answer, a 2xx with a broken body): such a
+    call must be checked before it is sent again."""
 
     retryable = True
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.outcome_unknown = outcome_unknown
 
 
 # --- Requests and responses
@@ -369,6 +382,14 @@ def set_update_trigger_request(*, device_token: str, trigger_set: bool) -> ApiRe
     return ApiRequest("POST", "/set_update_trigger", body)
 
 
+def _refused(exc: Exception) -> bool:
+    """A connection that was never made (refused, no route, DNS): the request was not sent."""
+    text = repr(exc)
+    return any(
+        sign in text for sign in ("NewConnectionError", "Connection refused", "NameResolutionError")
+    )
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Retry-After as seconds from now: either delta-seconds or an HTTP-date."""
     if not value or not value.strip():
@@ -428,14 +449,19 @@ class UpswiftClient:
                 json={"user_token": self._token, **request.body},
                 timeout=self.timeout,
             )
-        except requests.Timeout as exc:
+        except requests.ConnectTimeout as exc:  # never connected: nothing was sent
             raise self._fail(Transient, f"{where}: timed out: {exc}", started) from None
+        except requests.Timeout as exc:
+            message = f"{where}: timed out: {exc}"
+            raise self._fail(Transient, message, started, outcome_unknown=True) from None
         except (
             requests.ConnectionError,
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
         ) as exc:
-            raise self._fail(Transient, f"{where}: {type(exc).__name__}: {exc}", started) from None
+            message = f"{where}: {type(exc).__name__}: {exc}"
+            unknown = not _refused(exc)
+            raise self._fail(Transient, message, started, outcome_unknown=unknown) from None
         except requests.RequestException as exc:  # bad URL or similar: our configuration is wrong
             message = f"{where}: {type(exc).__name__}: {exc}"
             raise self._fail(UpswiftError, message, started, retryable=False) from None
@@ -460,7 +486,7 @@ class UpswiftClient:
         detail = self._detail(payload, response.text)
         if 200 <= status < 300:
             message = f"{where}: HTTP {status} with an unexpected body: {detail}"
-            raise self._fail(Transient, message, started, status=status)
+            raise self._fail(Transient, message, started, status=status, outcome_unknown=True)
         if 400 <= status < 500 and status != 408:
             message = f"{where}: HTTP {status}: {detail}"
             raise self._fail(Rejected, message, started, status=status, error_message=detail)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rollouts.views import actions, dashboard, history, plans, rollouts
+from rollouts.views import actions, dashboard, history, plans, rollouts, stage_edits
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -25,5 +25,17 @@ urlpatterns = [
     path("rollouts/<int:pk>/pause/", actions.rollout_pause, name="rollout_pause"),
     path("rollouts/<int:pk>/resume/", actions.rollout_resume, name="rollout_resume"),
     path("rollouts/<int:pk>/abort/", actions.rollout_abort, name="rollout_abort"),
+    path(
+        "rollouts/<int:pk>/accept-shortfall/",
+        actions.rollout_accept_shortfall,
+        name="rollout_accept_shortfall",
+    ),
+    path("rollouts/<int:pk>/send-again/", actions.rollout_send_again, name="rollout_send_again"),
+    path(
+        "rollouts/<int:pk>/confirm-sent/", actions.rollout_confirm_sent, name="rollout_confirm_sent"
+    ),
     path("rollouts/<int:pk>/stages/<int:position>/retry/", actions.stage_retry, name="stage_retry"),
+    path(
+        "rollouts/<int:pk>/stages/<int:position>/edit/", stage_edits.stage_edit, name="stage_edit"
+    ),
 ]

@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rollouts.context_processors.upswift_token",
             ],
         },
     },
@@ -180,8 +181,15 @@ ROLLOUT_SWEEP_SECONDS = env.float("ROLLOUT_SWEEP_SECONDS", default=120.0)
 ROLLOUT_RETRY_BASE_SECONDS = env.float("ROLLOUT_RETRY_BASE_SECONDS", default=2.0)
 ROLLOUT_RETRY_MAX_SECONDS = env.float("ROLLOUT_RETRY_MAX_SECONDS", default=120.0)
 ROLLOUT_MAX_ATTEMPTS = env.int("ROLLOUT_MAX_ATTEMPTS", default=8)
-# A time unit for soak minutes (seconds per minute); only demos and tests shorten it.
+# A time unit for soak and deadline minutes (seconds per minute); only demos and tests shorten it.
 ROLLOUT_SOAK_MINUTE_SECONDS = env.float("ROLLOUT_SOAK_MINUTE_SECONDS", default=60.0)
+# A deploy whose answer was lost: wait this long for it to show on devices, read back, and after
+# this many read-backs without its marker ask a person (send again, or it was sent).
+ROLLOUT_SETTLE_SECONDS = env.float("ROLLOUT_SETTLE_SECONDS", default=30.0)
+ROLLOUT_UNKNOWN_CHECKS = env.int("ROLLOUT_UNKNOWN_CHECKS", default=3)
+# The hard limit of one engine step (a Celery task). A worker holds a rollout's lease this long
+# at most, and a call still `sending` after it belongs to a worker that is gone.
+ROLLOUT_STEP_TIME_LIMIT = env.int("ROLLOUT_STEP_TIME_LIMIT", default=150)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -204,8 +212,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="upswif
 CELERY_TASK_ACKS_LATE = True  # every task is safe to repeat; see rollouts/tasks.py
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 120
-CELERY_TASK_TIME_LIMIT = 150
+CELERY_TASK_SOFT_TIME_LIMIT = max(int(ROLLOUT_STEP_TIME_LIMIT * 0.8), ROLLOUT_STEP_TIME_LIMIT - 30)
+CELERY_TASK_TIME_LIMIT = ROLLOUT_STEP_TIME_LIMIT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
@@ -249,6 +257,9 @@ SPECTACULAR_SETTINGS = {
         "StageStatusEnum": "rollouts.models.StageStatus",
         "EventKindEnum": "rollouts.models.EventKind",
         "CallKindEnum": "rollouts.models.CallKind",
+        "WaitingKindEnum": "rollouts.services.lifecycle.Awaiting",
+        "PauseCauseEnum": "rollouts.models.PauseCause",
+        "ActionEnum": "rollouts.services.lifecycle.Action",
     },
     # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",

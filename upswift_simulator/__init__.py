@@ -10,6 +10,8 @@ Module map:
 - ``simclock.py``   the accelerated simulated clock and time formatting
 - ``api.py``        the ``/v1`` endpoints
 - ``control.py``    the ``/_sim`` control endpoints (not part of Upswift's API)
+- ``admin.py``      ``/_sim`` endpoints that reshape the fleet or the token (routed by control)
+- ``malformed.py``  devices the read calls return in a malformed shape
 - ``server.py``     HTTP server, routing, faults, rate limit and call log wiring
 - ``state.py``      the ``Simulator`` object that owns the fleet and its lock
 - ``faults.py``, ``ratelimit.py``, ``calls.py``, ``replies.py``, ``rng.py``: small helpers

@@ -7,6 +7,7 @@ once it listens (``--port 0`` picks a free port; tests parse this line).
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 from types import FrameType
@@ -28,6 +29,13 @@ def _non_negative(text: str) -> float:
     value = float(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds >= 0")
     return value
 
 
@@ -74,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="simulated start instant, ISO UTC (default: now); fix it for identical runs",
     )
+    parser.add_argument(
+        "--deploy-visible-after",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="every deploy_update carried out shows on its devices only this many REAL "
+        "seconds later (read-backs meanwhile do not see it); default 0 = at once",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
@@ -89,6 +105,7 @@ def options_from_args(args: argparse.Namespace) -> SimulatorOptions:
         rate_limit=max(args.rate_limit, 0),
         tokens=args.tokens or [DEFAULT_TOKEN],
         start_time=parse_start_time(args.start_time),
+        deploy_visible_after=args.deploy_visible_after,
         freeze_gc=True,
     )
 

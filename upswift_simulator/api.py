@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .filters import parse_device_filter, select_devices
@@ -72,7 +73,11 @@ def _device(sim: Simulator, body: dict[str, Any]) -> Device:
     return device
 
 
-def deploy_update(sim: Simulator, body: dict[str, Any], now: float) -> Reply:
+def deploy_update(
+    sim: Simulator, body: dict[str, Any], now: float, *, visible_after: float = 0.0
+) -> Reply:
+    """``visible_after`` > 0 (real seconds): accept now, show on the devices later (see
+    ``Lifecycle.defer_deploy``); the answer then carries ``X-Sim-Visible-At`` (ISO, real)."""
     flow_id = _require(body, "flow_id")
     raw_filter = _require(body, "devices_filter")
     metadata = _require(body, "metadata")
@@ -99,13 +104,29 @@ def deploy_update(sim: Simulator, body: dict[str, Any], now: float) -> Reply:
     started = time.perf_counter()
     indexes = select_devices(selection, sim.fleet)
     selected = time.perf_counter()
-    with sim.bulk_allocation():
-        sim.lifecycle.deploy(indexes, now=now, version=version, comment=comment, app_name=app_name)
+    late: dict[str, str] = {}
+    if visible_after > 0:
+        sim.lifecycle.defer_deploy(
+            indexes,
+            now=now,
+            visible_after=visible_after,
+            version=version,
+            comment=comment,
+            app_name=app_name,
+        )
+        visible_at = datetime.now(tz=UTC) + timedelta(seconds=visible_after)
+        late["X-Sim-Visible-At"] = visible_at.isoformat(timespec="milliseconds")
+    else:
+        with sim.bulk_allocation():
+            sim.lifecycle.deploy(
+                indexes, now=now, version=version, comment=comment, app_name=app_name
+            )
     applied = time.perf_counter()
     headers = {
         "X-Sim-Matched": str(len(indexes)),
         "X-Sim-Filter-Ms": f"{(selected - started) * 1000:.3f}",
         "X-Sim-Apply-Ms": f"{(applied - selected) * 1000:.3f}",
+        **late,
     }
     return Reply(200, SUCCESS, headers)
 

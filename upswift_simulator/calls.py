@@ -62,12 +62,16 @@ class CallLog:
         duration_ms: float,
         sim_time: str | None,
         fault: str | None = None,
+        visible_at: str | None = None,
     ) -> None:
+        """``visible_at``: for a deploy shown on the devices late, when (ISO, real time)."""
         with self._lock:
             entry["status"] = status
             entry["duration_ms"] = round(duration_ms, 3)
             entry["sim_time"] = sim_time
             entry["fault"] = fault
+            if visible_at is not None:
+                entry["visible_at"] = visible_at
 
     def since(self, index: int) -> list[dict[str, Any]]:
         with self._lock:

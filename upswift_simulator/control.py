@@ -1,12 +1,16 @@
 """Control endpoints under ``/_sim`` (not Upswift's API; no token, never rate-limited).
 
-- ``GET  /_sim/health`` -> ``{"status": "ok", "devices", "seed", "sim_time", "speedup", ...}``
-- ``POST /_sim/reset`` -> the seeded fleet at the start time again; calls, faults, failure-rate
-  overrides and the rate-limit setting back to the command line's.
+- ``GET  /_sim/health`` -> ``{"status": "ok", "devices", "seed", "sim_time", "speedup", ...,
+  "deploys_not_visible", "malformed_devices"}`` (deploys accepted but not yet shown on their
+  devices; ``devices`` includes the malformed ones).
+- ``POST /_sim/reset`` -> the seeded fleet at the start time again (malformed devices and
+  group deletions gone); calls, faults, failure-rate overrides, the rate-limit setting and
+  the accepted tokens back to the command line's.
 - ``POST /_sim/advance {"minutes": N}`` (or ``"seconds"``) -> ``{"sim_time", "sim_timestamp"}``:
   move simulated time forward at once and apply everything that became due.
-- ``POST /_sim/faults {"kind", "count": 1, "delay": s, "apply": false}``; ``GET`` lists the
-  queued faults, ``DELETE`` clears them (see ``faults.py`` for the kinds).
+- ``POST /_sim/faults {"kind", "count": 1, "delay": s, "apply": false, "visible_after": s}``;
+  ``GET`` lists the queued faults, ``DELETE`` clears them (see ``faults.py`` for the kinds;
+  ``visible_after`` needs ``apply: true`` or ``slow``: the deploy shows on devices late).
 - ``POST /_sim/devices/state {"state": "online"|"offline", <selectors>}`` with selectors
   combined by AND: ``"device_uuids": [...]``, ``"project"``, ``"group"``, ``"tag"``, or
   ``"all": true`` (needed when no other selector is given) -> ``{"matched", "changed"}``.
@@ -17,13 +21,33 @@
 - ``POST /_sim/rate_limit {"per_minute": N}`` (0 = off) for the running simulator.
 - ``GET  /_sim/calls?since=I`` -> ``{"calls": [...], "next": J}``: API calls with index >= I;
   each has ``index, method, path, body`` (user_token "***"), ``status`` (null for a timeout),
-  ``fault``, ``time`` (real, ISO), ``sim_time``, ``duration_ms``.
+  ``fault``, ``time`` (real, ISO), ``sim_time``, ``duration_ms``; a deploy shown on the
+  devices late also has ``visible_at`` (real, ISO).
 - ``GET  /_sim/truth?project=Demo&group=A&group=B&tag=canary&comment=rollout 4&version=v1.1``
   (all optional; ``devices=1`` adds uuids) -> ground truth for the devices in scope (project AND
   any listed group AND tag): ``{"devices", "online", "offline", "counts": {"pending",
   "in_progress", "success", "failed", "aborted", "none"}, "pending_offline",
   "pending_trigger"}``. Each device is counted once, by the status of its LAST update whose
   comment contains ``comment`` (and whose version equals ``version``); ``none`` = no such update.
+  Truth is what the devices show: a deploy not yet visible (``visible_after``) is not in it.
+  Malformed devices (below) are not in ``devices``/``online``/``offline``/``counts``/
+  ``device_uuids``; ``"malformed"`` counts those in scope.
+- ``POST /_sim/devices/malformed {"project": "Demo", "kind": "long_uuid"|"nul_name"|
+  "bad_updates", "count": 1, "group": <first group>}`` -> ``{"added", "uuids", "project"}``:
+  ``count`` (1-1000) devices whose read shape is broken: a 100-character ``device_uuid``, a
+  ``device_name`` containing NUL, or ``updates`` = the string ``"unavailable"``. Read calls
+  page through them (after the seeded devices); no device filter ever selects them (deploys
+  and the DELETE calls skip them); ``/_sim/truth`` counts them apart (see ``malformed.py``).
+- ``POST /_sim/groups/delete {"project": "Demo", "group": "A", "move_to": "B"}`` ->
+  ``{"deleted", "move_to", "moved", "project"}``: group A no longer exists in the project
+  (filters and ``group_name`` naming it get the usual 400 "Group 'A' does not exist in
+  project 'Demo'"); its devices join B (must exist and differ from A).
+- ``POST /_sim/token {"token": "new-token"}`` -> ``{"accepted_tokens": 1}``: from now on the
+  API accepts only this user token; any other (the old ones included) is answered like any
+  wrong token: ``400 {"error_message": "user_token is invalid"}``. A reset restores the
+  command line's tokens.
+
+Every ``/_sim`` endpoint answers bad input with ``400 {"error_message": ...}``.
 """
 
 from __future__ import annotations
@@ -31,6 +55,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import admin
 from .faults import parse_fault
 from .fleet import PENDING, UPDATE_STATUSES, Device
 from .replies import ApiError, Reply
@@ -66,6 +91,8 @@ def health(sim: Simulator, body: Any, query: Query) -> Reply:
             "sim_timestamp": now,
             "queued_events": sim.lifecycle.pending_event_count(),
             "calls": len(sim.calls),
+            "deploys_not_visible": sim.lifecycle.deferred_count(),
+            "malformed_devices": len(sim.fleet.malformed),
         }
     return Reply(200, payload)
 
@@ -206,7 +233,7 @@ def truth(sim: Simulator, body: Any, query: Query) -> Reply:
     with_devices = _one(query, "devices") in ("1", "true", "yes")
     counts = dict.fromkeys((*UPDATE_STATUSES, "none"), 0)
     uuids: dict[str, list[str]] = {status: [] for status in counts}
-    online = pending_offline = pending_trigger = 0
+    online = pending_offline = pending_trigger = malformed = 0
     with sim.lock:
         sim.lifecycle.catch_up()
         fleet = sim.fleet
@@ -216,6 +243,9 @@ def truth(sim: Simulator, body: Any, query: Query) -> Reply:
         for index in scope:
             dev = fleet.devices[index]
             if (groups and dev.group not in groups) or (tag and tag not in dev.tags):
+                continue
+            if index in fleet.malformed:
+                malformed += 1
                 continue
             status = "none"
             for update in reversed(dev.updates):
@@ -239,6 +269,7 @@ def truth(sim: Simulator, body: Any, query: Query) -> Reply:
         "counts": counts,
         "pending_offline": pending_offline,
         "pending_trigger": pending_trigger,
+        "malformed": malformed,
     }
     if with_devices:
         payload["device_uuids"] = uuids
@@ -256,4 +287,5 @@ ROUTES: dict[str, dict[str, ControlHandler]] = {
     "/_sim/rate_limit": {"POST": set_rate_limit},
     "/_sim/calls": {"GET": calls},
     "/_sim/truth": {"GET": truth},
+    **admin.ROUTES,
 }

@@ -7,7 +7,7 @@ The shape is the ``devices_filter`` of ``POST /v1/deploy_update`` (also ``device
      "groups": [{"name": "TestGroup1"}],          # required, may be [] (= every group)
      "filters": [{"type": "tag", "operand": "is", "value": "canary"}]}   # optional
 
-Semantics (documented or, where marked, inferred in ``reference/upswift-api.md``):
+Semantics (documented or, where marked, inferred in ``docs/upswift-api.md``):
 - filters combine with AND (inferred);
 - ``groups`` matches a device in ANY listed group; ``[]`` means every group (inferred);
 - ``update_status`` looks at the device's LAST update only; a device without updates has no
@@ -123,6 +123,8 @@ def select_devices(selection: Selection, fleet: Fleet) -> list[int]:
             candidates.update(project.group_members[group])
     else:
         candidates = set(project.members)
+    if fleet.malformed:
+        candidates -= fleet.malformed  # malformed devices (malformed.py) are never selected
     for condition in selection.conditions:
         if not candidates:
             break

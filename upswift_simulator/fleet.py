@@ -145,6 +145,7 @@ class Fleet:
         self.tag_index: dict[str, set[int]] = {}
         self.app_index: dict[str, set[int]] = {}
         self.online: set[int] = set()
+        self.malformed: set[int] = set()  # see malformed.py: never selected by a filter
         for device in devices:
             i = device.index
             self.by_uuid[device.uuid] = i
@@ -158,6 +159,34 @@ class Fleet:
                 self.app_index.setdefault(app, set()).add(i)
             if device.online:
                 self.online.add(i)
+
+    def add_device(self, device: Device) -> None:
+        """Append a device built after generation (``device.index`` = ``len(devices)``)."""
+        i = device.index
+        assert i == len(self.devices) and device.uuid not in self.by_uuid
+        self.devices.append(device)
+        self.by_uuid[device.uuid] = i
+        self.by_name.setdefault(device.name, []).append(i)
+        project = self.projects[device.project]
+        bisect.insort(project.members, i)
+        bisect.insort(project.group_members[device.group], i)
+        for tag in device.tags:
+            self.tag_index.setdefault(tag, set()).add(i)
+        for app in device.apps:
+            self.app_index.setdefault(app, set()).add(i)
+        if device.online:
+            self.online.add(i)
+
+    def delete_group(self, project_name: str, group: str, move_to: str) -> int:
+        """Remove ``group`` from the project; its devices join ``move_to``. Returns how many
+        moved. The caller checks that both groups exist and differ."""
+        project = self.projects[project_name]
+        moving = project.group_members.pop(group)
+        for index in moving:
+            self.devices[index].group = move_to
+        project.group_members[move_to] = sorted(project.group_members[move_to] + moving)
+        project.groups = tuple(g for g in project.groups if g != group)
+        return len(moving)
 
     def find(self, uuid: str) -> Device | None:
         index = self.by_uuid.get(uuid)

@@ -4,7 +4,7 @@ Lazy and event-driven: a queue of timed events ``(sim_time, device_index, kind, 
 (``events.py``) is drained up to "now" before every request (and by a background ticker when
 time runs by itself). Nothing is done per device per tick, so 100,000 idle devices cost nothing.
 
-Per update (inferred from the platform docs, see ``reference/upswift-api.md``):
+Per update (inferred from the platform docs, see ``docs/upswift-api.md``):
 - a deploy appends a ``pending`` update to every matched device;
 - an online device without the update trigger picks it up at its next keep-alive
   (5-60 simulated seconds) and it becomes ``in_progress``;
@@ -20,12 +20,28 @@ Per update (inferred from the platform docs, see ``reference/upswift-api.md``):
 
 Every random draw is a hash of (seed, device index, update id or flip count, purpose), see
 ``rng.py``, so an update's timing and outcome do not depend on the order in which concurrent
-requests were handled. (Update ids themselves follow the order of deploy calls.)
+requests were handled. (Update ids themselves follow the order in which deploys reach the
+devices: the order of deploy calls, unless a deploy is made visible late.)
+
+Deploys visible late (``visible_after`` fault option, ``--deploy-visible-after``): the deploy
+is accepted and its device set chosen when the call is carried out, but the pending updates
+are appended to those devices only ``visible_after`` seconds of REAL time later (real time,
+so it works with frozen simulated time too). Until then no read call, ``/_sim/device`` or
+``/_sim/truth`` shows them; ``truth`` is what the devices show. At that moment the update is
+applied like a fresh deploy (it aborts an update still active on the device then, and its
+timing starts from then); its ``deployment_schedule_time`` is the simulated time of the call.
+It is applied by the first catch-up after it is due (every request, and the ticker when time
+runs), at the simulated time that corresponds to its real due instant (never before an
+already handled event). A reset drops deploys not yet visible.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import rng
@@ -49,6 +65,19 @@ FLIP, START, FINISH = 0, 1, 2
 START_DELAY = (5.0, 60.0)  # seconds until the next keep-alive picks a pending update up
 RUN_TIME = (60.0, 300.0)  # seconds an update runs once started
 MAX_PROBABILITY = 0.999
+
+
+@dataclass(order=True)
+class DeferredDeploy:
+    """A deploy accepted but not yet visible on its devices."""
+
+    visible_at: float  # time.monotonic() instant
+    sequence: int  # ties: call order
+    indexes: list[int] = field(compare=False)
+    called_at: float = field(compare=False)  # simulated time of the call
+    version: str = field(compare=False)
+    comment: str = field(compare=False)
+    app_name: str | None = field(compare=False)
 
 
 class FailureRates:
@@ -88,6 +117,9 @@ class Lifecycle:
         self.rates = rates
         self.events = EventQueue()
         self.next_update_id = 1
+        self._deferred: list[DeferredDeploy] = []  # a heap by visible_at
+        self._sequence = itertools.count()
+        self._drained_to = clock.now()  # events up to here were applied
         self._go_offline, self._come_online = _flip_rates(churn, offline_share)
         if churn > 0:
             now = clock.now()
@@ -97,14 +129,42 @@ class Lifecycle:
     def catch_up(self) -> float:
         """Apply every event due by now; returns now. Call with the simulator lock held."""
         now = self.clock.now()
-        for at, index, kind, key in self.events.due(now):
+        if self._deferred and self._deferred[0].visible_at <= time.monotonic():
+            self._reveal_due(now)
+        self._drain(now)
+        return now
+
+    def _drain(self, until: float) -> None:
+        for at, index, kind, key in self.events.due(until):
             if kind == START:
                 self._start(at, index, key)
             elif kind == FINISH:
                 self._finish(index, key)
             else:
                 self._flip(at, index)
-        return now
+        self._drained_to = max(self._drained_to, until)
+
+    def _reveal_due(self, now: float) -> None:
+        """Apply the deferred deploys due by now, each at the simulated time matching its
+        real due instant (clamped to [call time, now] and to events already applied)."""
+        real = time.monotonic()
+        while self._deferred and self._deferred[0].visible_at <= real:
+            deferred = heapq.heappop(self._deferred)
+            at = now - (real - deferred.visible_at) * self.clock.speedup
+            at = min(max(at, deferred.called_at, self._drained_to), now)
+            self._drain(at)
+            self.deploy(
+                deferred.indexes,
+                now=at,
+                version=deferred.version,
+                comment=deferred.comment,
+                app_name=deferred.app_name,
+                scheduled_at=deferred.called_at,
+            )
+
+    def deferred_count(self) -> int:
+        """Deploys accepted but not yet visible on their devices."""
+        return len(self._deferred)
 
     # -- deploys ----------------------------------------------------------------------------
     def deploy(
@@ -115,9 +175,11 @@ class Lifecycle:
         version: str,
         comment: str,
         app_name: str | None,
+        scheduled_at: float | None = None,
     ) -> None:
-        """Append a pending update to each device (indexes ascending, for stable update ids)."""
-        scheduled = format_time(now)
+        """Append a pending update to each device (indexes ascending, for stable update ids).
+        ``scheduled_at`` (simulated) is the deployment_schedule_time; default ``now``."""
+        scheduled = format_time(now if scheduled_at is None else scheduled_at)
         devices = self.fleet.devices
         online = self.fleet.online
         # rng.quick_unit inlined: this loop runs once per matched device.
@@ -140,6 +202,26 @@ class Lifecycle:
                 ) * scale
                 add_start((now + low + span * fraction, index, START, update_id))
         self.events.push_many(starts)
+
+    def defer_deploy(
+        self,
+        indexes: list[int],
+        *,
+        now: float,
+        visible_after: float,
+        version: str,
+        comment: str,
+        app_name: str | None,
+    ) -> float:
+        """Accept a deploy now (device set already chosen) but append its updates only
+        ``visible_after`` real seconds later (see the module docstring). Returns the
+        ``time.monotonic()`` instant at which it becomes visible."""
+        visible_at = time.monotonic() + visible_after
+        deferred = DeferredDeploy(
+            visible_at, next(self._sequence), indexes, now, version, comment, app_name
+        )
+        heapq.heappush(self._deferred, deferred)
+        return visible_at
 
     def _schedule_pending(self, device: Device, now: float) -> None:
         """A device became able to take its pending update (came online / trigger cleared)."""

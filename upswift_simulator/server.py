@@ -3,6 +3,11 @@
 Every ``/v1`` call goes: log entry opened -> next fault taken (if any) -> body parsed ->
 rate limit (per user token) -> token check -> handler under the simulator lock -> log entry
 closed -> answer written. ``/_sim`` calls skip faults, rate limit, token and log.
+
+A deploy_update that is carried out becomes visible on the devices after the fault's
+``visible_after`` or else the ``--deploy-visible-after`` option (real seconds; 0 = at once);
+when that is > 0 the log entry gets ``visible_at`` (ISO real time, from the handler's
+``X-Sim-Visible-At`` header), also when a fault replaces the answer.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from .simclock import format_time
 from .state import Simulator, SimulatorOptions
 
 BROKEN_JSON = b'{"message": "Succ'
+VISIBLE_AT_HEADER = "X-Sim-Visible-At"
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -163,9 +169,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             time.sleep(fault.delay)
         reply: Reply | None = None
         sim_time: str | None = None
-        runs = fault is None or fault.kind == "slow" or (fault.apply and fault.kind != "rate_limit")
-        if runs:
-            reply, sim_time = self._handle_api(sim, method, path, body, body_error)
+        visible_at: str | None = None
+        if fault is None or fault.runs_call:
+            visible_after = sim.options.deploy_visible_after
+            if fault is not None and fault.visible_after is not None:
+                visible_after = fault.visible_after
+            reply, sim_time = self._handle_api(sim, method, path, body, body_error, visible_after)
+            visible_at = reply.headers.get(VISIBLE_AT_HEADER)
         fault_name = fault.kind if fault is not None else None
         if fault is not None and fault.kind == "timeout":
             sim.calls.close(
@@ -174,6 +184,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 duration_ms=(time.perf_counter() - started) * 1000,
                 sim_time=sim_time,
                 fault=fault_name,
+                visible_at=visible_at,
             )
             time.sleep(fault.delay)
             self.close_connection = True  # no answer at all
@@ -187,11 +198,18 @@ class RequestHandler(BaseHTTPRequestHandler):
             duration_ms=(time.perf_counter() - started) * 1000,
             sim_time=sim_time or format_time(sim.clock.now()),
             fault=fault_name,
+            visible_at=visible_at,
         )
         self._send(reply)
 
     def _handle_api(
-        self, sim: Simulator, method: str, path: str, body: Any, body_error: str | None
+        self,
+        sim: Simulator,
+        method: str,
+        path: str,
+        body: Any,
+        body_error: str | None,
+        visible_after: float,
     ) -> tuple[Reply, str | None]:
         try:
             handler = self._route(api.ROUTES, method, path)
@@ -207,7 +225,10 @@ class RequestHandler(BaseHTTPRequestHandler):
                 now = sim.lifecycle.catch_up()
                 started = time.perf_counter()
                 try:
-                    reply = handler(sim, body, now)
+                    if handler is api.deploy_update:
+                        reply = api.deploy_update(sim, body, now, visible_after=visible_after)
+                    else:
+                        reply = handler(sim, body, now)
                 finally:
                     elapsed = (time.perf_counter() - started) * 1000
             reply.headers["X-Sim-Server-Ms"] = f"{elapsed:.3f}"

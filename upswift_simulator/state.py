@@ -30,6 +30,7 @@ class SimulatorOptions:
     rate_limit: int = 0
     tokens: list[str] = field(default_factory=lambda: [DEFAULT_TOKEN])
     start_time: float = 0.0  # simulated start, seconds since the epoch (UTC)
+    deploy_visible_after: float = 0.0  # real seconds before a deploy shows on its devices
     freeze_gc: bool = False  # process-wide: only for a process that runs just the simulator
 
 
@@ -90,10 +91,17 @@ class Simulator:
             gc.freeze()
             gc.enable()
 
+    def set_token(self, token: str) -> None:
+        """From now on the API accepts only ``token`` (``/_sim/token``; a reset restores the
+        command line's tokens). One assignment: a request sees the old set or the new one."""
+        self.tokens = frozenset((token,))
+
     def reset(self) -> None:
-        """Back to the seeded fleet at the start time; calls, faults and limits cleared."""
+        """Back to the seeded fleet at the start time and the command line's tokens; calls,
+        faults and limits cleared."""
         with self.lock:
             self._build()
+        self.tokens = frozenset(self.options.tokens)
         self.faults.clear()
         self.calls.clear()
         self.rate_limiter.configure(self.options.rate_limit)

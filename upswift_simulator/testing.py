@@ -36,13 +36,15 @@ PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 class SimulatorHandle:
     """A running simulator. URLs: ``root_url`` (``http://127.0.0.1:PORT``), ``base_url``
     (``root_url + "/v1"``, what an Upswift client is configured with); ``token`` is an
-    accepted user token. Control helpers raise ``requests.HTTPError`` on a non-2xx answer."""
+    accepted user token (``set_token`` replaces it, ``reset`` restores the first one).
+    Control helpers raise ``requests.HTTPError`` on a non-2xx answer."""
 
     def __init__(self, process: subprocess.Popen[str], base_url: str, token: str) -> None:
         self.process = process
         self.base_url = base_url
         self.root_url = base_url.removesuffix("/v1")
         self.token = token
+        self.initial_token = token
         self.session = requests.Session()
         self.output_lines: list[str] = []
 
@@ -86,19 +88,31 @@ class SimulatorHandle:
     def calls(self, since: int = 0) -> list[dict[str, Any]]:
         """API calls received with index >= ``since``: dicts with ``index, method, path, body``
         (``user_token`` replaced by ``"***"``), ``status`` (None for a timeout fault),
-        ``fault``, ``time`` (ISO), ``sim_time``, ``duration_ms``."""
+        ``fault``, ``time`` (ISO), ``sim_time``, ``duration_ms``; ``visible_at`` (ISO, real)
+        for a deploy shown on the devices late."""
         return self._control("GET", "calls", params={"since": since})["calls"]
 
     def fault(
-        self, kind: str, count: int = 1, delay: float | None = None, *, apply: bool = False
+        self,
+        kind: str,
+        count: int = 1,
+        delay: float | None = None,
+        *,
+        apply: bool = False,
+        visible_after: float | None = None,
     ) -> list[dict[str, Any]]:
         """Make the next ``count`` API calls fail: ``error_500``, ``timeout`` (hang ``delay``
         s, then drop the connection), ``slow`` (answer correctly after ``delay`` s),
         ``broken_json`` or ``rate_limit`` (429 ``{}``). ``apply=True`` carries the call out
-        before the error/timeout/broken answer. Returns the queued faults."""
+        before the error/timeout/broken answer. ``visible_after`` (real seconds; with
+        ``apply=True`` or ``slow``) makes a deploy_update carried out show on its devices
+        only that much later; None = the simulator's ``deploy_visible_after``. Returns the
+        queued faults."""
         body: dict[str, Any] = {"kind": kind, "count": count, "apply": apply}
         if delay is not None:
             body["delay"] = delay
+        if visible_after is not None:
+            body["visible_after"] = visible_after
         return self._control("POST", "faults", body)["faults"]
 
     def clear_faults(self) -> None:
@@ -131,8 +145,37 @@ class SimulatorHandle:
         return self._control("POST", "advance", {"minutes": minutes, "seconds": seconds})
 
     def reset(self) -> dict[str, Any]:
-        """Seeded fleet back, calls/faults/overrides cleared, clock back to the start."""
-        return self._control("POST", "reset")
+        """Seeded fleet back, calls/faults/overrides cleared, clock back to the start, the
+        command line's tokens accepted again (``token`` back to ``initial_token``)."""
+        answer = self._control("POST", "reset")
+        self.token = self.initial_token
+        return answer
+
+    def add_malformed_devices(
+        self, kind: str, count: int = 1, project: str = "Demo", *, group: str | None = None
+    ) -> dict[str, Any]:
+        """Add ``count`` devices that the read calls return malformed: ``"long_uuid"``
+        (100-character device_uuid), ``"nul_name"`` (NUL in device_name) or
+        ``"bad_updates"`` (``updates`` is a string). No device filter ever selects them;
+        ``truth`` counts them in ``malformed`` only. Returns ``{"added", "uuids",
+        "project"}``. ``group`` defaults to the project's first group."""
+        body: dict[str, Any] = {"project": project, "kind": kind, "count": count}
+        if group is not None:
+            body["group"] = group
+        return self._control("POST", "devices/malformed", body)
+
+    def delete_group(self, group: str, *, move_to: str, project: str = "Demo") -> dict[str, Any]:
+        """Delete ``group`` from ``project`` (it then does not exist for filters and reads);
+        its devices join ``move_to``. Returns ``{"deleted", "move_to", "moved", "project"}``."""
+        body = {"project": project, "group": group, "move_to": move_to}
+        return self._control("POST", "groups/delete", body)
+
+    def set_token(self, token: str) -> dict[str, Any]:
+        """From now on the API accepts only ``token`` (others get 400 "user_token is
+        invalid"); this handle's ``api()`` uses it too. ``reset()`` restores the old one."""
+        answer = self._control("POST", "token", {"token": token})
+        self.token = token
+        return answer
 
     def truth(
         self,
@@ -227,6 +270,7 @@ def running_simulator(
     rate_limit: int | None = None,
     tokens: Sequence[str] | None = None,
     start_time: str | None = None,
+    deploy_visible_after: float | None = None,
     extra_args: Sequence[str] = (),
     startup_timeout: float = 60.0,
 ) -> Iterator[SimulatorHandle]:
@@ -235,7 +279,9 @@ def running_simulator(
     Defaults suit tests: 200 devices, seed 7, and ``speedup=0`` (time stands still until
     ``handle.advance()``, so outcomes are deterministic). Options left as None use the CLI's
     defaults (failure rate 0.02, offline share 0.1, no churn, no rate limit, token
-    ``sim-demo-token``, start time now). ``start_time`` is ISO UTC, e.g. "2025-01-01T00:00:00".
+    ``sim-demo-token``, start time now, deploys visible at once). ``start_time`` is ISO UTC,
+    e.g. "2025-01-01T00:00:00". ``deploy_visible_after`` (real seconds): every deploy carried
+    out shows on its devices only that much later (``--deploy-visible-after``).
     """
     options: dict[str, Any] = {
         "devices": devices,
@@ -247,6 +293,7 @@ def running_simulator(
         "rate_limit": rate_limit,
         "tokens": list(tokens) if tokens else None,
         "start_time": start_time,
+        "deploy_visible_after": deploy_visible_after,
     }
     command = [sys.executable, "-m", "upswift_simulator", "--host", "127.0.0.1", "--port", "0"]
     command += _cli_args(options) + list(extra_args)

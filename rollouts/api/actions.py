@@ -1,5 +1,6 @@
-"""POST /rollouts/{id}/<action>: start, approve, pause, resume, abort, retry. Each calls one
-service; a state that does not allow the action is a 409, and the answer is the rollout after."""
+"""POST /rollouts/{id}/<action>: start, approve, pause, resume, abort, retry, accept-shortfall,
+send-again, confirm-sent. Each calls one service; a state that does not allow the action is a
+409 (rollouts/services/lifecycle.py decides), and the answer is the rollout after."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -8,25 +9,28 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from rollouts.api import selectors
-from rollouts.api.base import found, responses, valid
-from rollouts.api.errors import Conflict, service_errors
-from rollouts.api.permissions import OPERATE_ROLLOUT, VIEW_ROLLOUT
-from rollouts.api.serializers import (
+from rollouts.api.action_serializers import (
     AbortSerializer,
     ApproveSerializer,
     ReasonSerializer,
     RetrySerializer,
-    RolloutDetailSerializer,
+    ShortfallSerializer,
     StartSerializer,
-    open_stage,
 )
+from rollouts.api.base import found, responses, valid
+from rollouts.api.errors import Conflict, service_errors
+from rollouts.api.permissions import OPERATE_ROLLOUT, VIEW_ROLLOUT
+from rollouts.api.serializers import RolloutDetailSerializer, open_stage
 from rollouts.models import Rollout
 from rollouts.services.actions import (
     rollout_abort,
     rollout_pause,
     rollout_resume,
     rollout_start,
+    stage_accept_shortfall,
     stage_approve,
+    stage_deploy_confirm,
+    stage_deploy_resend,
     stage_retry_failed,
 )
 
@@ -42,7 +46,9 @@ class RolloutActionView(GenericAPIView):
         data = valid(self.input_serializer, request.data)
         with service_errors():
             self.act(rollout=rollout, actor=request.user, **data)
-        return Response(RolloutDetailSerializer(selectors.rollout_detail(pk=pk)).data)
+        rollout = selectors.rollout_detail(pk=pk)
+        context = self.get_serializer_context()
+        return Response(RolloutDetailSerializer(rollout, context=context).data)
 
     def act(self, *, rollout: Rollout, actor, **data) -> None:
         raise NotImplementedError
@@ -119,10 +125,7 @@ class RolloutAbortView(RolloutActionView):
     input_serializer = AbortSerializer
 
     def act(self, *, rollout, actor, reason) -> None:
-        try:
-            rollout_abort(rollout=rollout, actor=actor, reason=reason)
-        except ValueError as exc:
-            raise ValidationError({"reason": [str(exc)]}) from exc
+        rollout_abort(rollout=rollout, actor=actor, reason=reason)
 
 
 @action_schema(
@@ -145,3 +148,48 @@ class RolloutRetryView(RolloutActionView):
             if target is None:
                 raise ValidationError({"stage": [f"Rollout {rollout.pk} has no stage {stage}."]})
         stage_retry_failed(rollout=rollout, stage=target, actor=actor)
+
+
+@action_schema(
+    "accept_shortfall",
+    "Accept the open stage below its success threshold",
+    "Close the stage the rollout is paused on (monitoring, below its success threshold) with "
+    "`reason` (required) and the numbers as evidence, and carry on with the next stage. 409 "
+    "unless the rollout is paused on such a stage (`accept_shortfall` in `actions`).",
+    ShortfallSerializer,
+)
+class RolloutAcceptShortfallView(RolloutActionView):
+    input_serializer = ShortfallSerializer
+
+    def act(self, *, rollout, actor, reason) -> None:
+        stage_accept_shortfall(rollout=rollout, actor=actor, reason=reason)
+
+
+@action_schema(
+    "send_again",
+    "Send a lost deploy again",
+    "The rollout paused because the answer to its stage's deploy call was lost "
+    "(`deploy_unknown`) and you found Upswift did not queue it: send the deploy again and "
+    "resume. 409 unless `send_again` is in `actions`.",
+    ReasonSerializer,
+)
+class RolloutSendAgainView(RolloutActionView):
+    input_serializer = ReasonSerializer
+
+    def act(self, *, rollout, actor, reason) -> None:
+        stage_deploy_resend(rollout=rollout, actor=actor, reason=reason)
+
+
+@action_schema(
+    "confirm_sent",
+    "Confirm a lost deploy was sent",
+    "The rollout paused because the answer to its stage's deploy call was lost "
+    "(`deploy_unknown`) and you found Upswift has it: record it as sent (nothing is sent "
+    "again) and resume. 409 unless `confirm_sent` is in `actions`.",
+    ReasonSerializer,
+)
+class RolloutConfirmSentView(RolloutActionView):
+    input_serializer = ReasonSerializer
+
+    def act(self, *, rollout, actor, reason) -> None:
+        stage_deploy_confirm(rollout=rollout, actor=actor, reason=reason)

@@ -42,6 +42,11 @@ def service_errors() -> Iterator[None]:
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(django_errors(exc)) from exc
     except TransitionConflict as exc:
+        code = getattr(exc, "code", "")
+        if code == "permission_denied":
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        if code == "invalid":
+            raise exceptions.ValidationError({exc.field or NON_FIELD: [str(exc)]}) from exc
         raise Conflict(str(exc)) from exc
     except PermissionError as exc:
         raise exceptions.PermissionDenied(str(exc)) from exc

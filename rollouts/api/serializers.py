@@ -9,20 +9,21 @@ from rest_framework import serializers
 from rollouts.models import (
     ApiCall,
     Event,
+    PauseCause,
     Plan,
     PlanStage,
     Rollout,
     RolloutStage,
     RolloutStatus,
     StageSpec,
-    StageStatus,
 )
+from rollouts.services.lifecycle import Action, Awaiting, allowed_actions, rollout_waiting
+from rollouts.services.plans import MAX_DEADLINE_MINUTES, MAX_SOAK_MINUTES, MIN_DEADLINE_MINUTES
 from rollouts.upswift_api import DevicesFilter, InvalidRequest, deploy_update_request, redact
 
 MAX_STAGES = 50
 MAX_GROUPS = 200
 MAX_TEXT = 2000
-MAX_SOAK_MINUTES = 7 * 24 * 60
 # Identifiers sent to the Upswift API: printable text, no control characters.
 printable = RegexValidator(r"^[^\x00-\x1f\x7f]*$", "Control characters are not allowed.")
 
@@ -57,6 +58,13 @@ class PlanStageSerializer(serializers.ModelSerializer):
         help_text="Group names, for a `groups` stage.",
     )
     soak_minutes = serializers.IntegerField(min_value=0, max_value=MAX_SOAK_MINUTES, required=False)
+    deadline_minutes = serializers.IntegerField(
+        min_value=MIN_DEADLINE_MINUTES,
+        max_value=MAX_DEADLINE_MINUTES,
+        required=False,
+        help_text="If the success threshold is not met this long after the stage's deploy, "
+        "the rollout pauses and asks a person.",
+    )
 
     class Meta:
         model = PlanStage
@@ -130,19 +138,50 @@ class RolloutStageSerializer(ScrubbedMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class WaitingSerializer(serializers.Serializer):
+    """What the rollout waits for now (docs/api.md: the kinds, the causes, what to do)."""
+
+    kind = serializers.ChoiceField(choices=Awaiting.choices)
+    stage = serializers.IntegerField(
+        allow_null=True, help_text="Position of the stage it waits on; null when none."
+    )
+    until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="`devices`: the stage's deadline; `soak`: the end of the soak; `schedule`: "
+        "the start time. Else null.",
+    )
+    cause = serializers.ChoiceField(
+        choices=PauseCause.choices,
+        allow_blank=True,
+        help_text="Why a person is needed (kind `person`); else empty.",
+    )
+    sentence = serializers.CharField(
+        allow_blank=True, help_text="In words; for a paused rollout, its `status_reason`."
+    )
+
+
+def rollout_stages(rollout: Rollout) -> list[RolloutStage]:
+    """The prefetched stages in position order."""
+    return sorted(rollout.stages.all(), key=lambda s: s.position)
+
+
 def open_stage(rollout: Rollout) -> RolloutStage | None:
     """The first stage not yet closed (from the prefetched stages)."""
-    stages = sorted(rollout.stages.all(), key=lambda s: s.position)
-    return next((s for s in stages if not s.is_closed), None)
+    return next((s for s in rollout_stages(rollout) if not s.is_closed), None)
 
 
 class RolloutSerializer(ScrubbedMixin, serializers.ModelSerializer):
+    """`waiting` and `actions` come from rollouts/services/lifecycle.py; `actions` are those
+    of the user of the request in the serializer's context (none without one)."""
+
     plan_name = serializers.CharField(source="plan.name", read_only=True)
     created_by = _username("created_by")
     started_by = _username("started_by")
     stage_count = serializers.SerializerMethodField()
     current_stage = serializers.SerializerMethodField()
     awaiting_approval = serializers.SerializerMethodField()
+    waiting = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Rollout
@@ -168,6 +207,8 @@ class RolloutSerializer(ScrubbedMixin, serializers.ModelSerializer):
             "stage_count",
             "current_stage",
             "awaiting_approval",
+            "waiting",
+            "actions",
         )
         read_only_fields = fields
 
@@ -187,15 +228,26 @@ class RolloutSerializer(ScrubbedMixin, serializers.ModelSerializer):
         return stage.position if stage else None
 
     def get_awaiting_approval(self, rollout: Rollout) -> bool:
-        """True while the rollout runs and its next stage waits for a person to approve it."""
-        stage = open_stage(rollout)
-        return bool(
-            rollout.status == RolloutStatus.RUNNING
-            and stage
-            and stage.status == StageStatus.PENDING
-            and stage.approval_required
-            and stage.approved_at is None
+        """True while the rollout waits for the approval of a stage (`waiting.kind`)."""
+        return self.get_waiting(rollout)["kind"] == Awaiting.APPROVAL
+
+    @extend_schema_field(WaitingSerializer)
+    def get_waiting(self, rollout: Rollout) -> dict:
+        return rollout_waiting(rollout=rollout, stages=rollout_stages(rollout)).to_json()
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=Action.choices),
+            help_text="The actions the token's user may take now, sorted by name.",
         )
+    )
+    def get_actions(self, rollout: Rollout) -> list[str]:
+        request = self.context.get("request")
+        if request is None:  # no user to ask for: user=None would mean the engine's own
+            return []
+        stages = rollout_stages(rollout)
+        actions = allowed_actions(rollout=rollout, stages=stages, user=request.user)
+        return sorted(str(action) for action in actions)
 
 
 class RolloutDetailSerializer(RolloutSerializer):
@@ -261,51 +313,6 @@ class RolloutFilterSerializer(serializers.Serializer):
     app_version = serializers.CharField(max_length=100, required=False, allow_blank=True)
     created_by = serializers.CharField(
         max_length=150, required=False, allow_blank=True, help_text="Username."
-    )
-
-
-# --- Actions
-
-
-def _text(help_text: str) -> serializers.CharField:
-    return serializers.CharField(
-        max_length=MAX_TEXT, required=False, allow_blank=True, default="", help_text=help_text
-    )
-
-
-class StartSerializer(serializers.Serializer):
-    scheduled_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Start then instead of now."
-    )
-
-
-class ApproveSerializer(serializers.Serializer):
-    comment = _text(help_text="Shown in the rollout's history.")
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = _text(help_text="Shown in the rollout's history.")
-
-
-class AbortSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=MAX_TEXT,
-        help_text="Why the rollout is aborted (required).",
-        error_messages={
-            "blank": "Say why the rollout is aborted.",
-            "required": "Say why the rollout is aborted.",
-        },
-    )
-
-
-class RetrySerializer(serializers.Serializer):
-    stage = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_STAGES,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Stage position; default the stage open now.",
     )
 
 

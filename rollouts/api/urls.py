@@ -7,7 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from rollouts.api import actions, views
+from rollouts.api import actions, stage_edits, views
 
 urlpatterns = [
     path("schema", SpectacularJSONAPIView.as_view(), name="api-schema"),
@@ -29,6 +29,26 @@ urlpatterns = [
     ),
     path("rollouts/<int:pk>/abort", actions.RolloutAbortView.as_view(), name="api-rollout-abort"),
     path("rollouts/<int:pk>/retry", actions.RolloutRetryView.as_view(), name="api-rollout-retry"),
+    path(
+        "rollouts/<int:pk>/accept-shortfall",
+        actions.RolloutAcceptShortfallView.as_view(),
+        name="api-rollout-accept-shortfall",
+    ),
+    path(
+        "rollouts/<int:pk>/send-again",
+        actions.RolloutSendAgainView.as_view(),
+        name="api-rollout-send-again",
+    ),
+    path(
+        "rollouts/<int:pk>/confirm-sent",
+        actions.RolloutConfirmSentView.as_view(),
+        name="api-rollout-confirm-sent",
+    ),
+    path(
+        "rollouts/<int:pk>/stages/<int:position>",
+        stage_edits.RolloutStageEditView.as_view(),
+        name="api-rollout-stage",
+    ),
     path("rollouts/<int:pk>/events", views.RolloutEventsView.as_view(), name="api-rollout-events"),
     path("rollouts/<int:pk>/calls", views.RolloutCallsView.as_view(), name="api-rollout-calls"),
     # Anything else under /api/v1/ (newlines included) is a JSON 404, not the site's HTML one.

@@ -154,7 +154,8 @@ class RolloutListView(GenericAPIView):
     def get(self, request):
         filters = valid(RolloutFilterSerializer, request.query_params)
         page = self.paginate_queryset(selectors.rollout_list(**filters))
-        return self.get_paginated_response(RolloutSerializer(page, many=True).data)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(RolloutSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         operation_id="rollouts_create",
@@ -174,8 +175,9 @@ class RolloutListView(GenericAPIView):
             if start:
                 rollout_start(rollout=rollout, actor=request.user, at=at)
         location = reverse("api-rollout", args=[rollout.pk])
+        detail = selectors.rollout_detail(pk=rollout.pk)
         return Response(
-            RolloutDetailSerializer(selectors.rollout_detail(pk=rollout.pk)).data,
+            RolloutDetailSerializer(detail, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
             headers={"Location": location},
         )
@@ -193,7 +195,9 @@ class RolloutDetailView(GenericAPIView):
     )
     def get(self, request, pk: int):
         found(Rollout, pk)
-        return Response(RolloutDetailSerializer(selectors.rollout_detail(pk=pk)).data)
+        rollout = selectors.rollout_detail(pk=pk)
+        context = self.get_serializer_context()
+        return Response(RolloutDetailSerializer(rollout, context=context).data)
 
 
 # --- History

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 
 from rollouts.models import Plan, PlanStage, Target
+from rollouts.services.plans import MAX_DEADLINE_MINUTES, MAX_SOAK_MINUTES, MIN_DEADLINE_MINUTES
 
 STAGE_FIELDS = PlanStage.SPEC_FIELDS
 
@@ -50,7 +51,17 @@ class StageForm(forms.Form):
     failure_threshold = forms.IntegerField(
         label="Pause at failures %", min_value=0, max_value=100, initial=10
     )
-    soak_minutes = forms.IntegerField(label="Soak minutes", min_value=0, initial=0)
+    soak_minutes = forms.IntegerField(
+        label="Soak minutes", min_value=0, max_value=MAX_SOAK_MINUTES, initial=0
+    )
+    deadline_minutes = forms.IntegerField(
+        label="Stop waiting after (minutes)",
+        min_value=MIN_DEADLINE_MINUTES,
+        max_value=MAX_DEADLINE_MINUTES,
+        initial=60,
+        help_text="If the success threshold isn't met this long after the stage's deploy, the "
+        "rollout pauses and asks a person.",
+    )
     online_only = forms.BooleanField(label="Online devices only", required=False)
 
     @staticmethod

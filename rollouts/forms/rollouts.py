@@ -66,3 +66,11 @@ class ReasonForm(forms.Form):
 
 class AbortForm(forms.Form):
     reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ShortfallForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the stage is accepted below its threshold."},
+    )

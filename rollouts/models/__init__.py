@@ -1,11 +1,13 @@
-from rollouts.models.audit import ApiCall, CallKind, CallState, Event, EventKind
+from rollouts.models.audit import ApiCall, CallKind, CallState, Event, EventKind, Precheck
 from rollouts.models.plans import Plan, PlanStage, StageSpec, Target
 from rollouts.models.rollouts import (
     ACTIVE_ROLLOUT_STATUSES,
     CLOSED_STAGE_STATUSES,
+    DONE_STAGE_STATUSES,
     FINISHED_ROLLOUT_STATUSES,
     DeviceProgress,
     DeviceStatus,
+    PauseCause,
     Rollout,
     RolloutStage,
     RolloutStatus,
@@ -17,6 +19,7 @@ from rollouts.models.workers import WorkerHeartbeat
 __all__ = [
     "ACTIVE_ROLLOUT_STATUSES",
     "CLOSED_STAGE_STATUSES",
+    "DONE_STAGE_STATUSES",
     "FINISHED_ROLLOUT_STATUSES",
     "ApiCall",
     "ApiToken",
@@ -26,6 +29,8 @@ __all__ = [
     "DeviceStatus",
     "Event",
     "EventKind",
+    "PauseCause",
+    "Precheck",
     "Plan",
     "PlanStage",
     "Rollout",

@@ -27,6 +27,14 @@ class EventKind(models.TextChoices):
     COMPLETED = "completed", "Completed"
     DEPLOY_RECOVERED = "deploy_recovered", "Deploy confirmed by read-back"
     ENGINE_ERROR = "engine_error", "Engine error"
+    DEPLOY_UNKNOWN = "deploy_unknown", "Deploy outcome unknown"
+    DEPLOY_CONFIRMED = "deploy_confirmed", "Deploy confirmed by a person"
+    DEPLOY_RESEND = "deploy_resend", "Deploy to be sent again"
+    SHORTFALL_ACCEPTED = "shortfall_accepted", "Shortfall accepted"
+    STAGE_EDITED = "stage_edited", "Stage edited"
+    STAGE_RESET = "stage_reset", "Stage not started"
+    DEVICES_SKIPPED = "devices_skipped", "Malformed device rows skipped"
+    STAGE_REPAIRED = "stage_repaired", "Stage repaired"
 
 
 class Event(models.Model):
@@ -74,6 +82,17 @@ class CallState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # The request may have reached Upswift but its answer was lost (timeout, connection reset,
+    # a worker that died while sending): never resent before a read-back.
+    UNKNOWN = "unknown", "Outcome unknown"
+
+
+class Precheck(models.TextChoices):
+    """What an attempt must find out before it is sent (its earlier attempt may have landed)."""
+
+    NONE = "", "Send"
+    RESEND_IF_ABSENT = "resend_if_absent", "Read back; send if the marker is absent"
+    ASK_IF_ABSENT = "ask_if_absent", "Read back; ask a person if the marker stays absent"
 
 
 class ApiCall(models.Model):
@@ -90,6 +109,12 @@ class ApiCall(models.Model):
     kind = models.CharField(max_length=8, choices=CallKind.choices)
     state = models.CharField(max_length=10, choices=CallState.choices, default=CallState.QUEUED)
     attempt = models.PositiveSmallIntegerField(default=1)
+    # The attempt before this one of the same delivery (None for a first attempt).
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    precheck = models.CharField(max_length=20, choices=Precheck.choices, blank=True)
+    checks = models.PositiveSmallIntegerField(default=0)  # read-backs done by this attempt
     not_before = models.DateTimeField(null=True, blank=True)
     request = models.JSONField(default=dict)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -31,6 +31,13 @@ class StageSpec(models.Model):
     failure_threshold = models.PositiveSmallIntegerField(default=10, validators=percent)
     soak_minutes = models.PositiveIntegerField(default=0)
     online_only = models.BooleanField(default=False)
+    deadline_minutes = models.PositiveIntegerField(
+        "stop waiting after (minutes)",
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
+        help_text="If the success threshold is not met this long after the deploy, the rollout "
+        "pauses and asks a person (accept and continue, retry failed, wait longer, or abort).",
+    )
 
     SPEC_FIELDS = (
         "name",
@@ -44,6 +51,7 @@ class StageSpec(models.Model):
         "failure_threshold",
         "soak_minutes",
         "online_only",
+        "deadline_minutes",
     )
 
     class Meta:

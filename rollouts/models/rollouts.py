@@ -31,6 +31,20 @@ class StageStatus(models.TextChoices):
 
 
 CLOSED_STAGE_STATUSES = (StageStatus.SUCCEEDED, StageStatus.FAILED, StageStatus.SKIPPED)
+# Stages the rollout has moved past; the first stage not in here is the one it works on.
+DONE_STAGE_STATUSES = (StageStatus.SUCCEEDED, StageStatus.SKIPPED)
+
+
+class PauseCause(models.TextChoices):
+    """Why a paused rollout waits for a person; decides which choices the person gets."""
+
+    PERSON = "person", "Paused by a person"
+    FAILURE_THRESHOLD = "failure_threshold", "Failure threshold reached"
+    DEADLINE = "deadline", "Stage deadline passed below the success threshold"
+    DEPLOY_UNKNOWN = "deploy_unknown", "Deploy outcome unknown"
+    TOKEN_REJECTED = "token_rejected", "Upswift rejected the API token"
+    REJECTED = "rejected", "Upswift rejected a call"
+    API_UNAVAILABLE = "api_unavailable", "Upswift API unavailable"
 
 
 class Rollout(models.Model):
@@ -44,6 +58,12 @@ class Rollout(models.Model):
         max_length=12, choices=RolloutStatus.choices, default=RolloutStatus.DRAFT
     )
     status_reason = models.TextField(blank=True)
+    # Set while paused: what kind of thing the person is asked to decide (status_reason says it).
+    pause_cause = models.CharField(max_length=20, choices=PauseCause.choices, blank=True)
+    # One worker advances a rollout at a time: it holds this lease for the step (see
+    # rollouts/services/engine.py); an expired lease belongs to a worker that died.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     require_different_approver = models.BooleanField(default=False)
     created_by = models.ForeignKey(
@@ -92,6 +112,16 @@ class RolloutStage(StageSpec):
     approval_comment = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     threshold_met_at = models.DateTimeField(null=True, blank=True)
+    # When Upswift accepted the stage's deploy (or a person confirmed it landed).
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    # When the stage stops waiting below its success threshold and asks a person.
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    # A person accepted the stage below its success threshold: who, when, why, and the numbers.
+    shortfall_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shortfall_accepted_at = models.DateTimeField(null=True, blank=True)
+    shortfall_reason = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -3,33 +3,22 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from rollouts.models import Rollout, RolloutStage, RolloutStatus, StageStatus
+from rollouts.models import DONE_STAGE_STATUSES, Rollout, RolloutStage, RolloutStatus, StageStatus
+from rollouts.services.lifecycle import Awaiting, rollout_waiting
 
 OPERATE_PERMISSION = ("rollouts", "operate_rollout")
-DONE_STAGE_STATUSES = (StageStatus.SUCCEEDED, StageStatus.SKIPPED)
 
 
 def stage_awaiting_approval(*, rollout: Rollout, stages: list[RolloutStage]) -> RolloutStage | None:
-    """The stage a person must approve now, from the rollout's stages in position order.
-
-    A stage awaits approval when the rollout is running, every earlier stage succeeded or was
-    skipped, and it is pending with approval required and not yet approved."""
-    if rollout.status != RolloutStatus.RUNNING:
-        return None
-    for stage in stages:
-        if stage.status in DONE_STAGE_STATUSES:
-            continue
-        waiting = (
-            stage.status == StageStatus.PENDING
-            and stage.approval_required
-            and stage.approved_at is None
-        )
-        return stage if waiting else None
-    return None
+    """The stage a person must approve now (the lifecycle decides), from the rollout's stages
+    in position order."""
+    waiting = rollout_waiting(rollout=rollout, stages=stages)
+    return waiting.stage if waiting.kind == Awaiting.APPROVAL else None
 
 
 def stages_waiting() -> QuerySet[RolloutStage]:
-    """The stages a person must approve now (the query form of stage_awaiting_approval)."""
+    """The stages a person must approve now: the query form of the lifecycle's "approval of
+    stage k" (tests/selectors/test_approvals.py holds the two to the same answer)."""
     earlier_open = RolloutStage.objects.filter(
         rollout=OuterRef("rollout"), position__lt=OuterRef("position")
     ).exclude(status__in=DONE_STAGE_STATUSES)

@@ -14,13 +14,20 @@ from rollouts.models import (
     DeviceProgress,
     DeviceStatus,
     Event,
+    PauseCause,
     Rollout,
     RolloutStage,
     RolloutStatus,
     StageStatus,
 )
-from rollouts.selectors.approvals import stage_awaiting_approval
 from rollouts.selectors.charts import SERIES_KINDS, StagePoint, stage_series
+from rollouts.services.lifecycle import (
+    Awaiting,
+    Waiting,
+    allowed_actions,
+    retryable_stages,
+    rollout_waiting,
+)
 
 EVENT_LIMIT = 50
 CALL_LIMIT = 10
@@ -40,11 +47,21 @@ DEVICE_STATUS_ORDER = (
 class RolloutPage:
     rollout: Rollout
     stages: list[RolloutStage]
-    awaiting: RolloutStage | None
+    waiting: Waiting  # what the rollout waits for (the lifecycle decides)
     retryable: list[RolloutStage]
     events: list[Event]
     calls: list[ApiCall]
     series: dict[int, list[StagePoint]] = field(default_factory=dict)
+
+    @property
+    def awaiting(self) -> RolloutStage | None:
+        """The stage waiting for approval, if that is what the rollout waits for."""
+        return self.waiting.stage if self.waiting.kind == Awaiting.APPROVAL else None
+
+    @property
+    def waiting_cause_label(self) -> str:
+        cause = self.waiting.cause
+        return PauseCause(cause).label if cause in PauseCause.values else cause
 
     @property
     def finished(self) -> bool:
@@ -77,10 +94,16 @@ class RolloutPage:
 
     @property
     def actions_fingerprint(self) -> str:
-        """Changes when the buttons a person may press change (not on every count)."""
+        """Changes when the buttons a person may press change (not on every count): the
+        actions the state allows (whoever asks), which stage they act on, and the sentence the
+        accept-shortfall form shows."""
+        rollout = self.rollout
         key = (
-            self.rollout.status,
-            self.awaiting.pk if self.awaiting else None,
+            rollout.status,
+            rollout.pause_cause,
+            rollout.status_reason,
+            sorted(allowed_actions(rollout=rollout, stages=self.stages, user=None)),
+            self.waiting.stage.pk if self.waiting.stage else None,
             tuple(s.pk for s in self.retryable),
         )
         return _digest(key)
@@ -93,6 +116,7 @@ class RolloutPage:
             rollout.status,
             rollout.status_reason,
             rollout.last_error,
+            self.waiting.to_json(),
             rollout.events_total,
             rollout.calls_total,
             [
@@ -139,14 +163,11 @@ def rollout_page(*, rollout_id: int) -> RolloutPage:
     series_events = list(
         rollout.events.filter(kind__in=SERIES_KINDS, stage__isnull=False).order_by("created_at")
     )
-    retryable = []
-    if rollout.status in (RolloutStatus.RUNNING, RolloutStatus.PAUSED):
-        retryable = [s for s in stages if s.status == StageStatus.MONITORING and s.count_failed]
     return RolloutPage(
         rollout=rollout,
         stages=stages,
-        awaiting=stage_awaiting_approval(rollout=rollout, stages=stages),
-        retryable=retryable,
+        waiting=rollout_waiting(rollout=rollout, stages=stages),
+        retryable=retryable_stages(rollout=rollout, stages=stages),
         events=events,
         calls=calls,
         series={s.pk: stage_series(stage=s, events=series_events) for s in stages},

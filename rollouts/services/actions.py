@@ -5,8 +5,9 @@ second click, a second manager or a second worker gets a TransitionConflict, nev
 Work for the engine is enqueued after commit.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,24 +15,27 @@ from rollouts.models import (
     ApiCall,
     CallKind,
     CallState,
-    DeviceProgress,
-    DeviceStatus,
     EventKind,
+    PauseCause,
     Plan,
     Rollout,
     RolloutStage,
     RolloutStatus,
     StageStatus,
 )
-from rollouts.services.calls import call_queue, calls_requeue_failed
-from rollouts.services.cohorts import deploy_filter
-from rollouts.services.events import (
-    TransitionConflict,
-    event_record,
-    transition,
-    transition_recorded,
+from rollouts.services.calls import call_queue
+from rollouts.services.cohorts import deploy_filter, stage_deploy_request
+from rollouts.services.errors import ActionRefused
+from rollouts.services.events import TransitionConflict, event_record, transition
+from rollouts.services.lifecycle import (
+    OPEN_ROLLOUT_STATUSES,
+    Action,
+    action_check,
+    retryable_stages,
+    stage_current,
 )
-from rollouts.upswift_api import deploy_update_request
+from rollouts.services.pauses import devices_with_queued_update, rollout_pause_for
+from rollouts.services.recovery import calls_requeue_failed
 
 
 def _enqueue_advance(rollout_id: int) -> None:
@@ -103,31 +107,10 @@ def rollout_start(*, rollout: Rollout, actor, at: datetime | None = None) -> Rol
     return rollout
 
 
-def rollout_begin_scheduled(*, rollout: Rollout) -> bool:
-    """scheduled -> running once its time has come (called by the engine)."""
-    if rollout.scheduled_at and rollout.scheduled_at > timezone.now():
-        return False
-    return transition_recorded(
-        rollout,
-        allowed=(RolloutStatus.SCHEDULED,),
-        to=RolloutStatus.RUNNING,
-        rollout=rollout,
-        kind=EventKind.STARTED,
-        reason="scheduled start",
-        details={"scheduled_at": rollout.scheduled_at.isoformat()},
-        started_at=timezone.now(),
-    )
-
-
 def stage_approve(*, rollout: Rollout, actor, comment: str = "") -> RolloutStage:
     """Approve the stage the rollout waits on. Only one of many concurrent approvals wins."""
-    if rollout.status != RolloutStatus.RUNNING:
-        raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}: nothing to approve.")
-    if rollout.require_different_approver and actor and actor.pk == rollout.started_by_id:
-        raise PermissionError("This plan needs a different person than the one who started it.")
-    stage = rollout.stages.exclude(status__in=_closed()).order_by("position").first()
-    if stage is None or stage.status != StageStatus.PENDING or stage.approved_at is not None:
-        raise TransitionConflict("No stage is waiting for approval.")
+    stages = action_check(rollout=rollout, action=Action.APPROVE, user=actor)
+    stage = stage_current(stages)
     with transaction.atomic():
         won = RolloutStage.objects.filter(
             pk=stage.pk, status=StageStatus.PENDING, approved_at=None
@@ -146,38 +129,38 @@ def stage_approve(*, rollout: Rollout, actor, comment: str = "") -> RolloutStage
     return stage
 
 
-def _closed():
-    return (StageStatus.SUCCEEDED, StageStatus.FAILED, StageStatus.SKIPPED)
-
-
-def rollout_pause(*, rollout: Rollout, actor, reason: str = "", stage=None) -> Rollout:
-    if not transition_recorded(
-        rollout,
-        allowed=(RolloutStatus.RUNNING,),
-        to=RolloutStatus.PAUSED,
-        rollout=rollout,
-        stage=stage,
-        kind=EventKind.PAUSED,
-        actor=actor,
-        reason=reason,
-        details={"devices_with_queued_update": _queued_devices(rollout)},
-        status_reason=reason,
-    ):
-        raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}, not running.")
+def rollout_pause(*, rollout: Rollout, actor, reason: str = "") -> Rollout:
+    action_check(rollout=rollout, action=Action.PAUSE, user=actor)
+    if not rollout_pause_for(rollout=rollout, cause=PauseCause.PERSON, reason=reason, actor=actor):
+        raise TransitionConflict(f"Rollout {rollout.pk} is no longer running.")
     return rollout
 
 
-def rollout_resume(*, rollout: Rollout, actor, reason: str = "") -> Rollout:
-    """Carry on. Failures so far are accepted (the failure gate counts only new ones)."""
+def rollout_resume(*, rollout: Rollout, actor, reason: str = "", event_details=None) -> Rollout:
+    """Carry on: failures so far are accepted (the failure gate counts only new ones), an open
+    stage gets its full deadline again (wait longer), stopped calls get a new attempt, and a
+    deploy whose outcome is unknown is checked again."""
+    stages = action_check(rollout=rollout, action=Action.RESUME, user=actor)
     with transaction.atomic():
         if not transition(
-            rollout, allowed=(RolloutStatus.PAUSED,), to=RolloutStatus.RUNNING, status_reason=""
+            rollout,
+            allowed=(RolloutStatus.PAUSED,),
+            to=RolloutStatus.RUNNING,
+            status_reason="",
+            pause_cause="",
         ):
             raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}, not paused.")
-        for stage in rollout.stages.filter(status=StageStatus.MONITORING):
-            RolloutStage.objects.filter(pk=stage.pk).update(
-                failures_accepted=stage.count_failed + stage.count_aborted
-            )
+        now = timezone.now()
+        minute = settings.ROLLOUT_SOAK_MINUTE_SECONDS
+        for stage in stages:
+            if stage.status == StageStatus.MONITORING:
+                RolloutStage.objects.filter(pk=stage.pk).update(
+                    failures_accepted=stage.count_failed + stage.count_aborted,
+                    deadline_at=now + timedelta(seconds=stage.deadline_minutes * minute),
+                )
+        ApiCall.objects.filter(
+            rollout=rollout, state=CallState.QUEUED, kind=CallKind.DEPLOY
+        ).update(checks=0, not_before=None)
         requeued = calls_requeue_failed(rollout=rollout)
         event_record(
             rollout=rollout,
@@ -186,30 +169,107 @@ def rollout_resume(*, rollout: Rollout, actor, reason: str = "") -> Rollout:
             from_status=RolloutStatus.PAUSED,
             to_status=RolloutStatus.RUNNING,
             reason=reason,
-            details={"calls_requeued": requeued},
+            details={"calls_requeued": requeued, **(event_details or {})},
         )
         _enqueue_advance(rollout.pk)
     return rollout
+
+
+def stage_accept_shortfall(*, rollout: Rollout, actor, reason: str) -> RolloutStage:
+    """Close the open stage below its success threshold, with the person's reason and the
+    numbers they saw as evidence, and carry on with the next stage."""
+    from rollouts.services.gates import stage_numbers, stage_succeed
+
+    if not reason.strip():
+        raise ActionRefused(
+            "Say why the stage is accepted below its threshold.", code="invalid", field="reason"
+        )
+    stages = action_check(rollout=rollout, action=Action.ACCEPT_SHORTFALL, user=actor)
+    stage = stage_current(stages)
+    numbers = stage_numbers(stage)
+    with transaction.atomic():
+        if not stage_succeed(
+            rollout=rollout,
+            stage=stage,
+            note=f"Accepted below its threshold: {reason}",
+            shortfall_accepted_by=actor,
+            shortfall_accepted_at=timezone.now(),
+            shortfall_reason=reason,
+        ):
+            raise TransitionConflict(f"Stage {stage.position} is no longer open.")
+        event_record(
+            rollout=rollout,
+            stage=stage,
+            kind=EventKind.SHORTFALL_ACCEPTED,
+            actor=actor,
+            reason=reason,
+            details={"numbers": numbers},
+        )
+        rollout_resume(
+            rollout=rollout, actor=actor, reason=f"shortfall of stage {stage.position} accepted"
+        )
+    stage.refresh_from_db()
+    return stage
+
+
+def stage_deploy_resend(*, rollout: Rollout, actor, reason: str = "") -> RolloutStage:
+    """The person decides the deploy whose answer was lost did not land: send it again."""
+    stages = action_check(rollout=rollout, action=Action.SEND_AGAIN, user=actor)
+    stage = stage_current(stages)
+    with transaction.atomic():
+        waiting = ApiCall.objects.filter(
+            stage=stage, kind=CallKind.DEPLOY, state=CallState.QUEUED
+        ).update(precheck="", checks=0, not_before=None)
+        event_record(
+            rollout=rollout,
+            stage=stage,
+            kind=EventKind.DEPLOY_RESEND,
+            actor=actor,
+            reason=reason,
+            details={"calls": waiting},
+        )
+        rollout_resume(rollout=rollout, actor=actor, reason="send the deploy again")
+    return stage
+
+
+def stage_deploy_confirm(*, rollout: Rollout, actor, reason: str = "") -> RolloutStage:
+    """The person knows Upswift has the deploy whose answer was lost: nothing is sent again."""
+    from rollouts.services.calls import deploy_accepted
+
+    stages = action_check(rollout=rollout, action=Action.CONFIRM_SENT, user=actor)
+    stage = stage_current(stages)
+    with transaction.atomic():
+        ApiCall.objects.filter(stage=stage, kind=CallKind.DEPLOY, state=CallState.QUEUED).update(
+            state=CallState.CANCELLED,
+            completed_at=timezone.now(),
+            error_message="not sent: a person confirmed the earlier attempt landed",
+        )
+        if not deploy_accepted(
+            rollout=rollout,
+            stage=stage,
+            call=None,
+            kind=EventKind.DEPLOY_CONFIRMED,
+            actor=actor,
+        ):
+            raise TransitionConflict(f"Stage {stage.position} is no longer being deployed.")
+        rollout_resume(rollout=rollout, actor=actor, reason=reason or "the deploy was sent")
+    return stage
 
 
 def rollout_abort(*, rollout: Rollout, actor, reason: str) -> Rollout:
     """Stop for good. Upswift v1 cannot cancel queued updates: record which devices may still
     apply one."""
     if not reason.strip():
-        raise ValueError("Say why the rollout is aborted.")
-    allowed = (
-        RolloutStatus.DRAFT,
-        RolloutStatus.SCHEDULED,
-        RolloutStatus.RUNNING,
-        RolloutStatus.PAUSED,
-    )
+        raise ActionRefused("Say why the rollout is aborted.", code="invalid", field="reason")
+    action_check(rollout=rollout, action=Action.ABORT, user=actor)
     old = rollout.status
     with transaction.atomic():
         if not transition(
             rollout,
-            allowed=allowed,
+            allowed=OPEN_ROLLOUT_STATUSES,
             to=RolloutStatus.ABORTED,
             status_reason=reason,
+            pause_cause="",
             finished_at=timezone.now(),
         ):
             raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}: already over.")
@@ -225,37 +285,28 @@ def rollout_abort(*, rollout: Rollout, actor, reason: str) -> Rollout:
             reason=reason,
             details={
                 "calls_cancelled": cancelled,
-                "devices_with_queued_update": _queued_devices(rollout),
+                "devices_with_queued_update": devices_with_queued_update(rollout),
             },
         )
     return rollout
 
 
-def _queued_devices(rollout: Rollout, limit: int = 1000) -> list[str]:
-    """Devices whose update from this rollout was still pending at the last read-back."""
-    return list(
-        DeviceProgress.objects.filter(stage__rollout=rollout, status=DeviceStatus.PENDING)
-        .order_by("device_uuid")
-        .values_list("device_uuid", flat=True)[:limit]
-    )
-
-
 def stage_retry_failed(*, rollout: Rollout, stage: RolloutStage, actor) -> RolloutStage:
     """Deploy again to the stage's devices whose last update failed (within its cohort)."""
-    if rollout.status not in (RolloutStatus.RUNNING, RolloutStatus.PAUSED):
-        raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}: nothing to retry.")
-    if stage.status != StageStatus.MONITORING:
-        raise TransitionConflict(f"Stage {stage.position} is {stage.status}, not open.")
-    if stage.count_failed == 0:
-        raise TransitionConflict(f"Stage {stage.position} has no failed devices.")
-    request = deploy_update_request(
-        flow_id=rollout.flow_id,
+    if rollout.status in (RolloutStatus.RUNNING, RolloutStatus.PAUSED):
+        if stage.status != StageStatus.MONITORING:
+            raise ActionRefused(f"Stage {stage.position} is {stage.status}, not open.")
+        if not stage.count_failed:
+            raise ActionRefused(f"Stage {stage.position} has no failed devices.")
+    stages = action_check(rollout=rollout, action=Action.RETRY_FAILED, user=actor)
+    if not any(s.pk == stage.pk for s in retryable_stages(rollout=rollout, stages=stages)):
+        raise ActionRefused(f"Stage {stage.position} has nothing to retry.")
+    request = stage_deploy_request(
+        rollout=rollout,
+        stage=stage,
         devices_filter=deploy_filter(
             cohort=stage.cohort_filter(), online_only=stage.online_only, update_status="failed"
         ),
-        comment=f"{rollout.marker(stage)} {rollout.comment}".strip(),
-        app_name=rollout.app_name,
-        app_version=rollout.app_version,
     )
     with transaction.atomic():
         call = call_queue(rollout=rollout, stage=stage, kind=CallKind.RETRY, request=request)

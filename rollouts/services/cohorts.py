@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rollouts.upswift_api import DevicesFilter, Filter
+from rollouts.upswift_api import ApiRequest, DevicesFilter, Filter, deploy_update_request
 
 
 class StageLike(Protocol):
@@ -90,6 +90,18 @@ def deploy_filter(
         guards.append(Filter("device_state", "is", "online"))
     return DevicesFilter(
         project=cohort.project, groups=list(cohort.groups), filters=[*cohort.filters, *guards]
+    )
+
+
+def stage_deploy_request(*, rollout: Any, stage: Any, devices_filter: DevicesFilter) -> ApiRequest:
+    """The one builder of a stage's deploy call (first deploy, sweep or retry): the rollout's
+    release, and a comment that starts with the stage's marker so read-backs can find it."""
+    return deploy_update_request(
+        flow_id=rollout.flow_id,
+        devices_filter=devices_filter,
+        comment=f"{rollout.marker(stage)} {rollout.comment}".strip(),
+        app_name=rollout.app_name,
+        app_version=rollout.app_version,
     )
 
 

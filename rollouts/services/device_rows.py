@@ -19,6 +19,28 @@ class Row(NamedTuple):
     update_id: int | None
 
 
+UUID_MAX = DeviceProgress._meta.get_field("device_uuid").max_length
+
+
+def device_row_problem(device: object) -> str:
+    """Why a device read back from the API cannot be stored ("" when it can): a missing,
+    over-long or unprintable uuid, a name or group that is not text or holds a NUL byte, or
+    updates that are not a list. Such a row is skipped and counted, never allowed to stop a
+    pass."""
+    if not isinstance(device, dict):
+        return "not an object"
+    uuid = device.get("device_uuid")
+    if not isinstance(uuid, str) or not uuid or len(uuid) > UUID_MAX or not uuid.isprintable():
+        return "bad device_uuid"
+    for field in ("device_name", "group"):
+        value = device.get(field)
+        if value is not None and (not isinstance(value, str) or "\x00" in value):
+            return f"bad {field}"
+    if not isinstance(device.get("updates") or [], list):
+        return "bad updates"
+    return ""
+
+
 def rows_changed(stage: RolloutStage, rows: dict[str, Row]) -> list[tuple[str, Row]]:
     """The rows that are new or differ from what is stored: a pass writes only what moved, so
     a device's `updated_at` is when its state last changed."""

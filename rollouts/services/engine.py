@@ -4,79 +4,127 @@
 conditional transition, and API calls are made outside transactions from rows written first.
 """
 
-import contextlib
 import logging
+import os
+import socket
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rollouts.models import (
     CallKind,
     EventKind,
+    PauseCause,
     Rollout,
     RolloutStage,
     RolloutStatus,
     StageStatus,
 )
-from rollouts.services import calls, progress, sweeps
+from rollouts.services import calls, gates, lifecycle, outbox, progress, recovery, sweeps
 from rollouts.services.cohorts import (
     EmptyCohort,
     cohort_filter,
     deploy_filter,
     needs_project_groups,
+    stage_deploy_request,
 )
-from rollouts.services.events import (
-    TransitionConflict,
-    event_record,
-    transition,
-    transition_recorded,
-)
-from rollouts.upswift_api import deploy_update_request
+from rollouts.services.events import event_record, transition, transition_recorded
+from rollouts.services.pauses import rollout_pause_for
 
 logger = logging.getLogger(__name__)
 
 
-def rollout_advance(*, rollout_id: int) -> None:
-    """Take every step that is due now; stop when waiting (approval, soak, budget, devices)."""
-    for _ in range(20):
-        rollout = Rollout.objects.filter(pk=rollout_id).first()
-        if rollout is None or not _step(rollout):
-            return
+def rollout_advance(*, rollout_id: int) -> bool:
+    """Take every step that is due now; stop when waiting (approval, soak, budget, devices).
+
+    One worker steps a rollout at a time: it holds the rollout's lease for the step. False
+    when another worker holds it (that worker takes the steps)."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    if not lease_acquire(rollout_id=rollout_id, owner=owner):
+        return False
+    try:
+        for _ in range(20):
+            rollout = Rollout.objects.filter(pk=rollout_id).first()
+            if rollout is None or not _step(rollout):
+                break
+    finally:
+        Rollout.objects.filter(pk=rollout_id, lease_owner=owner).update(
+            lease_owner="", lease_until=None
+        )
+    return True
+
+
+def lease_acquire(*, rollout_id: int, owner: str) -> bool:
+    """Take the rollout's lease unless a live one is held. It lasts as long as a step may run
+    (the task's hard time limit), so an expired lease belongs to a worker that is gone."""
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    until = now + timedelta(seconds=settings.ROLLOUT_STEP_TIME_LIMIT + 5)
+    taken = Rollout.objects.filter(free, pk=rollout_id).update(lease_owner=owner, lease_until=until)
+    return taken == 1
 
 
 def _step(rollout: Rollout) -> bool:
     if rollout.status == RolloutStatus.SCHEDULED:
-        from rollouts.services.actions import rollout_begin_scheduled
-
         return rollout_begin_scheduled(rollout=rollout)
     if rollout.status != RolloutStatus.RUNNING:
         return False
     stages = list(rollout.stages.order_by("position"))
     rollout._stage_count = len(stages)
-    index, stage = next(((i, s) for i, s in enumerate(stages) if not s.is_closed), (None, None))
+    stage = lifecycle.stage_current(stages)
     if stage is None:
         return _rollout_complete(rollout)
-    if stage.status == StageStatus.PENDING:
-        if stage.approval_required and stage.approved_at is None:
-            return False  # awaiting approval
-        return stage_begin(rollout=rollout, stage=stage, earlier=stages[:index])
-    moved = calls.calls_send_due(rollout=rollout, stage=stage)
-    stage.refresh_from_db()
-    if stage.status != StageStatus.MONITORING:
+    if stage.status == StageStatus.FAILED:  # cannot go on by itself: a person decides
+        rollout_pause_for(
+            rollout=rollout,
+            cause=PauseCause.REJECTED,
+            stage=stage,
+            reason=f"Stage {stage.position} failed: {stage.last_error or 'see the timeline'}.",
+        )
         return False
+    if stage.status == StageStatus.PENDING:
+        if lifecycle.stage_awaits_approval(stage):
+            return False
+        earlier = [s for s in stages if s.position < stage.position]
+        return stage_begin(rollout=rollout, stage=stage, earlier=earlier)
+    moved = outbox.calls_send_due(rollout=rollout, stage=stage)
+    stage.refresh_from_db()
     rollout.refresh_from_db(fields=["status"])
     if rollout.status != RolloutStatus.RUNNING:
         return False
+    if stage.status == StageStatus.DEPLOYING:
+        return moved or recovery.stage_deploy_repair(rollout=rollout, stage=stage)
+    if stage.status != StageStatus.MONITORING:
+        return moved
     if progress.stage_poll_due(stage) and progress.stage_poll(rollout=rollout, stage=stage):
-        if _stage_gates(rollout=rollout, stage=stage):
+        if gates.stage_gates(rollout=rollout, stage=stage):
             return True
+        stage.refresh_from_db()
         if stage.status == StageStatus.MONITORING and sweeps.stage_sweep(
             rollout=rollout, stage=stage
         ):
             return True
     return moved
+
+
+def rollout_begin_scheduled(*, rollout: Rollout) -> bool:
+    """scheduled -> running once its time has come."""
+    if rollout.scheduled_at and rollout.scheduled_at > timezone.now():
+        return False
+    return transition_recorded(
+        rollout,
+        allowed=(RolloutStatus.SCHEDULED,),
+        to=RolloutStatus.RUNNING,
+        rollout=rollout,
+        kind=EventKind.STARTED,
+        reason="scheduled start",
+        details={"scheduled_at": rollout.scheduled_at.isoformat()},
+        started_at=timezone.now(),
+    )
 
 
 def stage_begin(*, rollout: Rollout, stage: RolloutStage, earlier: list[RolloutStage]) -> bool:
@@ -93,12 +141,10 @@ def stage_begin(*, rollout: Rollout, stage: RolloutStage, earlier: list[RolloutS
         )
     except EmptyCohort as exc:
         return _stage_skip(rollout=rollout, stage=stage, reason=str(exc))
-    request = deploy_update_request(
-        flow_id=rollout.flow_id,
+    request = stage_deploy_request(
+        rollout=rollout,
+        stage=stage,
         devices_filter=deploy_filter(cohort=cohort, online_only=stage.online_only),
-        comment=f"{rollout.marker(stage)} {rollout.comment}".strip(),
-        app_name=rollout.app_name,
-        app_version=rollout.app_version,
     )
     with transaction.atomic():
         if not transition(
@@ -134,61 +180,6 @@ def _stage_skip(*, rollout: Rollout, stage: RolloutStage, reason: str) -> bool:
     )
 
 
-def _stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
-    """After a fresh read-back: pause on the failure threshold, close on success + soak."""
-    base = stage.devices_total  # every cohort device counts, reached yet or not
-    failed = max(0, stage.count_failed + stage.count_aborted - stage.failures_accepted)
-    if base and failed and failed * 100 >= stage.failure_threshold * base:
-        reason = (
-            f"Stage {stage.position} reached its failure threshold: {failed} of {base} devices "
-            f"failed or aborted ({failed * 100 / base:.0f}% ≥ {stage.failure_threshold}%)."
-        )
-        from rollouts.services.actions import rollout_pause
-
-        with contextlib.suppress(TransitionConflict):  # a person paused or aborted it first
-            rollout_pause(rollout=rollout, actor=None, reason=reason, stage=stage)
-        return False
-    if not base:
-        return _stage_succeed(rollout=rollout, stage=stage, note="no device matched")
-    if stage.count_success * 100 < stage.success_threshold * base:
-        return False
-    now = timezone.now()
-    if stage.threshold_met_at is None:
-        won = RolloutStage.objects.filter(pk=stage.pk, threshold_met_at=None).update(
-            threshold_met_at=now
-        )
-        stage.threshold_met_at = now
-        if won:
-            event_record(
-                rollout=rollout,
-                stage=stage,
-                kind=EventKind.STAGE_THRESHOLD_MET,
-                details={
-                    "success": stage.count_success,
-                    "of": base,
-                    "soak_minutes": stage.soak_minutes,
-                },
-            )
-    soak = timedelta(seconds=stage.soak_minutes * settings.ROLLOUT_SOAK_MINUTE_SECONDS)
-    if now < stage.threshold_met_at + soak:
-        return False
-    return _stage_succeed(rollout=rollout, stage=stage)
-
-
-def _stage_succeed(*, rollout: Rollout, stage: RolloutStage, note: str = "") -> bool:
-    return transition_recorded(
-        stage,
-        allowed=(StageStatus.MONITORING,),
-        to=StageStatus.SUCCEEDED,
-        rollout=rollout,
-        stage=stage,
-        kind=EventKind.STAGE_SUCCEEDED,
-        reason=note,
-        details={"counts": stage.counts, "devices": stage.devices_total},
-        finished_at=timezone.now(),
-    )
-
-
 def _rollout_complete(rollout: Rollout) -> bool:
     transition_recorded(
         rollout,
@@ -204,7 +195,8 @@ def _rollout_complete(rollout: Rollout) -> bool:
 
 def rollouts_reconcile() -> list[int]:
     """Every active rollout that may have work now; stale sends are recovered first."""
-    calls.calls_recover_stale(older_than=timedelta(seconds=settings.UPSWIFT_TIMEOUT_SECONDS + 10))
+    lost_after = timedelta(seconds=settings.ROLLOUT_STEP_TIME_LIMIT + 10)
+    recovery.calls_recover_stale(older_than=lost_after)
     now = timezone.now()
     running = Rollout.objects.filter(status=RolloutStatus.RUNNING)
     due = Rollout.objects.filter(status=RolloutStatus.SCHEDULED, scheduled_at__lte=now)

@@ -1,10 +1,22 @@
 """Creating and editing plans. Rules: at least one stage; a tag for a tag stage, groups for a
-groups stage; `all` only as the last stage; thresholds within 0-100; no group in two stages."""
+groups stage; `all` only as the last stage; thresholds within 0-100, minutes within
+NUMBER_BOUNDS; no group in two stages."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from rollouts.models import Plan, PlanStage, Target
+
+# The bounds of a stage's numbers; the plan editor's form and the API's serializer use these.
+MAX_SOAK_MINUTES = 7 * 24 * 60
+MIN_DEADLINE_MINUTES = 1
+MAX_DEADLINE_MINUTES = 7 * 24 * 60
+NUMBER_BOUNDS = {
+    "success_threshold": (0, 100),
+    "failure_threshold": (0, 100),
+    "soak_minutes": (0, MAX_SOAK_MINUTES),
+    "deadline_minutes": (MIN_DEADLINE_MINUTES, MAX_DEADLINE_MINUTES),
+}
 
 
 def plan_stages_validate(stages: list[dict]) -> list[dict]:
@@ -49,18 +61,17 @@ def plan_stages_validate(stages: list[dict]) -> list[dict]:
             if n != len(stages):
                 errors[f"{key}.target"] = ["An all-devices stage can only be the last stage."]
             stage["tag"], stage["groups"] = "", []
-        for field in ("success_threshold", "failure_threshold", "soak_minutes"):
+        for field, (low, top) in NUMBER_BOUNDS.items():
             if field not in stage or stage[field] in (None, ""):
                 stage.pop(field, None)
                 continue
             try:
                 value = int(stage[field])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
                 errors[f"{key}.{field}"] = ["Must be a whole number."]
                 continue
-            top = 100 if field != "soak_minutes" else 7 * 24 * 60
-            if not 0 <= value <= top:
-                errors[f"{key}.{field}"] = [f"Must be between 0 and {top}."]
+            if not low <= value <= top:
+                errors[f"{key}.{field}"] = [f"Must be between {low} and {top}."]
             stage[field] = value
         for field in ("name", "app_filter", "device_filter"):
             stage[field] = str(stage.get(field) or "").strip()[:100]

@@ -20,14 +20,16 @@ from rollouts.models import (
     CallState,
     DeviceStatus,
     EventKind,
+    PauseCause,
     Rollout,
     RolloutStage,
 )
 from rollouts.services.budget import budget_acquire, budget_cooldown
 from rollouts.services.client import upswift_client
 from rollouts.services.cohorts import device_matches, stage_update_of
-from rollouts.services.device_rows import Row, rows_changed, rows_upsert
+from rollouts.services.device_rows import Row, device_row_problem, rows_changed, rows_upsert
 from rollouts.services.events import event_record
+from rollouts.services.pauses import rollout_pause_for
 from rollouts.upswift_api import ApiRequest, RateLimited, UpswiftError
 
 
@@ -116,6 +118,8 @@ def _recorded_pass(
         status = getattr(exc, "status", None)
         _finish(call, pages, started, state=CallState.FAILED, error=message, status=status)
         _poll_failure_event(call, message=message, status=status)
+        if getattr(exc, "token_rejected", False):
+            _token_rejected(rollout=rollout, stage=stage, status=status)
         raise ScanFailed(message, cause=exc) from exc
     _finish(call, pages, started, state=CallState.SUCCEEDED, status=200)
 
@@ -132,6 +136,18 @@ def _scan(
         groups=groups,
         cursor=cursor,
         page_size=settings.UPSWIFT_PAGE_SIZE,
+    )
+
+
+def _token_rejected(*, rollout: Rollout, stage: RolloutStage | None, status: int) -> None:
+    rollout_pause_for(
+        rollout=rollout,
+        cause=PauseCause.TOKEN_REJECTED,
+        stage=stage,
+        reason=(
+            f"Upswift rejected the API token (HTTP {status}) while reading devices back. Update "
+            "UPSWIFT_USER_TOKEN, then resume."
+        ),
     )
 
 
@@ -193,6 +209,8 @@ def stage_marker_seen(*, rollout: Rollout, stage: RolloutStage) -> bool:
     try:
         with contextlib.closing(scan):
             for device in scan:
+                if device_row_problem(device):
+                    continue
                 if stage_update_of(device, marker=marker, version=rollout.app_version).update_id:
                     _cursor_store(stage, {})
                     return True
@@ -227,6 +245,7 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     cohort = stage.cohort_filter()
     rows: dict[str, Row] = {}
     cursor: dict = {}
+    skipped = 0
     try:
         scan = _scan(
             rollout=rollout,
@@ -235,6 +254,9 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             cursor=_cursor_of(stage, "progress"),
         )
         for device in scan:
+            if device_row_problem(device):
+                skipped += 1
+                continue
             update = stage_update_of(device, marker=marker, version=rollout.app_version)
             member = device_matches(cohort, device)
             if member is False or (member is None and update.status == DeviceStatus.NOT_REACHED):
@@ -256,6 +278,8 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             online = _online_devices(rollout=rollout, stage=stage)
             for uuid in not_reached:
                 rows[uuid] = rows[uuid]._replace(online=uuid in online)
+    if skipped:
+        _skipped_event(rollout=rollout, stage=stage, skipped=skipped)
     with transaction.atomic():
         rows_upsert(stage, rows_changed(stage, rows))
         if cursor:
@@ -281,6 +305,39 @@ def _counts_store(stage: RolloutStage) -> None:
         last_polled_at=timezone.now(),
         poll_cursor={},
     )
+
+
+def _skipped_event(*, rollout: Rollout, stage: RolloutStage, skipped: int) -> None:
+    """Malformed device rows were left out of a pass: say so once per change in their number."""
+    last = (
+        stage.events.filter(kind=EventKind.DEVICES_SKIPPED)
+        .order_by("-id")
+        .values_list("details", flat=True)
+        .first()
+    )
+    if last and last.get("skipped") == skipped:
+        return
+    event_record(
+        rollout=rollout,
+        stage=stage,
+        kind=EventKind.DEVICES_SKIPPED,
+        reason=(
+            f"{skipped} device rows from Upswift were malformed (bad uuid, name or updates) "
+            "and were left out of the stage's counts."
+        ),
+        details={"skipped": skipped},
+    )
+
+
+def stage_online_read(*, rollout: Rollout, stage: RolloutStage) -> None:
+    """Mark which of the stage's unfinished devices are online now (one get_devices_state pass),
+    so a person deciding on a shortfall knows how many of them are offline."""
+    online = _online_devices(rollout=rollout, stage=stage)
+    unfinished = stage.devices.filter(
+        status__in=(DeviceStatus.NOT_REACHED, DeviceStatus.PENDING, DeviceStatus.IN_PROGRESS)
+    )
+    unfinished.filter(device_uuid__in=online).update(online=True)
+    unfinished.exclude(device_uuid__in=online).update(online=False)
 
 
 def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from rollouts.models import CallKind, DeviceStatus, EventKind, Rollout, RolloutStage
 from rollouts.services.calls import call_queue
+from rollouts.services.cohorts import stage_deploy_request
 from rollouts.services.events import event_record
-from rollouts.upswift_api import DevicesFilter, Filter, deploy_update_request
+from rollouts.upswift_api import DevicesFilter, Filter
 
 SWEEP_BATCH = 20
 
@@ -33,7 +34,12 @@ def _swept_recently(stage: RolloutStage) -> set[str]:
 
 
 def stage_sweep(*, rollout: Rollout, stage: RolloutStage) -> int:
-    """Queue a sweep call for each missed device that can take the update now."""
+    """Queue a sweep call for each missed device that can take the update now. The stage's
+    deploy counts as the first reach: no device is swept within ROLLOUT_SWEEP_SECONDS of it
+    (a deploy whose answer was lost may show on devices late)."""
+    since_deploy = timezone.now() - timedelta(seconds=settings.ROLLOUT_SWEEP_SECONDS)
+    if stage.deployed_at and stage.deployed_at > since_deploy:
+        return 0
     missed = stage.devices.filter(status=DeviceStatus.NOT_REACHED)
     if stage.online_only:
         missed = missed.filter(online=True)
@@ -58,12 +64,8 @@ def stage_sweep(*, rollout: Rollout, stage: RolloutStage) -> int:
                 groups=list(cohort.groups),
                 filters=[*cohort.filters, Filter("specific_device", "is", uuid), *guards],
             )
-            request = deploy_update_request(
-                flow_id=rollout.flow_id,
-                devices_filter=devices_filter,
-                comment=f"{rollout.marker(stage)} {rollout.comment}".strip(),
-                app_name=rollout.app_name,
-                app_version=rollout.app_version,
+            request = stage_deploy_request(
+                rollout=rollout, stage=stage, devices_filter=devices_filter
             )
             call_queue(rollout=rollout, stage=stage, kind=CallKind.SWEEP, request=request)
         event_record(

@@ -149,7 +149,18 @@ def event_facts(details: dict | None) -> list[str]:
         facts.append(f"{details['calls_requeued']} calls queued again")
     if details.get("scheduled_at"):
         facts.append(f"scheduled for {details['scheduled_at']}")
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):  # an edited stage
+        for name, value in after.items():
+            was = _value_text(before.get(name))
+            facts.append(f"{name.replace('_', ' ')}: {was} → {_value_text(value)}")
     return facts
+
+
+def _value_text(value) -> str:
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    return "—" if value in ("", None) else str(value)
 
 
 @register.filter

@@ -1,4 +1,5 @@
-"""What a release manager does to a rollout. POST only, operate_rollout checked here."""
+"""What a release manager does to a rollout. POST only, operate_rollout checked here; whether
+the rollout's state allows the action is the lifecycle's to say (the services ask it)."""
 
 from collections.abc import Callable
 
@@ -6,7 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
-from rollouts.forms.rollouts import AbortForm, ApproveForm, ReasonForm
+from rollouts.forms.rollouts import AbortForm, ApproveForm, ReasonForm, ShortfallForm
 from rollouts.models import Rollout, RolloutStage
 from rollouts.services import actions as services
 from rollouts.services.events import TransitionConflict
@@ -80,3 +81,42 @@ def stage_retry(request: HttpRequest, pk: int, position: int) -> HttpResponse:
         return f"Retry queued for the {stage.count_failed} failed devices of stage {position}."
 
     return _act(request, pk, ReasonForm, retry)
+
+
+@console_view(OPERATE, methods=("POST",))
+def rollout_accept_shortfall(request: HttpRequest, pk: int) -> HttpResponse:
+    def accept(rollout: Rollout, data: dict) -> str:
+        stage = services.stage_accept_shortfall(
+            rollout=rollout, actor=request.user, reason=data["reason"]
+        )
+        return (
+            f"Stage {stage.position} accepted below its success threshold: the rollout carries "
+            "on with the next stage."
+        )
+
+    return _act(request, pk, ShortfallForm, accept)
+
+
+@console_view(OPERATE, methods=("POST",))
+def rollout_send_again(request: HttpRequest, pk: int) -> HttpResponse:
+    def send_again(rollout: Rollout, data: dict) -> str:
+        stage = services.stage_deploy_resend(
+            rollout=rollout, actor=request.user, reason=data["reason"]
+        )
+        return f"The deploy of stage {stage.position} is sent again: rollout {rollout.pk} resumed."
+
+    return _act(request, pk, ReasonForm, send_again)
+
+
+@console_view(OPERATE, methods=("POST",))
+def rollout_confirm_sent(request: HttpRequest, pk: int) -> HttpResponse:
+    def confirm(rollout: Rollout, data: dict) -> str:
+        stage = services.stage_deploy_confirm(
+            rollout=rollout, actor=request.user, reason=data["reason"]
+        )
+        return (
+            f"The deploy of stage {stage.position} is recorded as sent; nothing is sent again. "
+            f"Rollout {rollout.pk} resumed."
+        )
+
+    return _act(request, pk, ReasonForm, confirm)

@@ -11,6 +11,7 @@ from rollouts.selectors import rollouts as selectors
 from rollouts.selectors.plans import plan_preview
 from rollouts.services.actions import rollout_create, rollout_start
 from rollouts.services.events import TransitionConflict
+from rollouts.services.lifecycle import allowed_actions
 from rollouts.views.access import ADD_ROLLOUT, OPERATE, VIEW, VIEW_PLANS, console_view
 from rollouts.views.polling import poll_first, poll_next
 
@@ -72,11 +73,15 @@ def _fingerprints(page: selectors.RolloutPage) -> dict[str, str]:
     return {"a": page.actions_fingerprint, "d": page.data_fingerprint}
 
 
-def _page_context(page: selectors.RolloutPage, poll) -> dict:
+def _page_context(request: HttpRequest, page: selectors.RolloutPage, poll) -> dict:
+    """`actions`: what this person may do now (the lifecycle decides; every form on the page is
+    shown only for an action in it). No query: console_view loaded the person's permissions."""
+    actions = allowed_actions(rollout=page.rollout, stages=page.stages, user=request.user)
     return {
         "page": page,
         "rollout": page.rollout,
         "poll": poll,
+        "actions": actions,
         "approve_form": ApproveForm(),
         "reason_form": ReasonForm(),
         "abort_form": AbortForm(),
@@ -87,7 +92,7 @@ def _page_context(page: selectors.RolloutPage, poll) -> dict:
 def rollout_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = selectors.rollout_page(rollout_id=pk)
     poll = poll_first(fingerprints=_fingerprints(page), active=not page.finished)
-    return render(request, "rollouts/rollout/detail.html", _page_context(page, poll))
+    return render(request, "rollouts/rollout/detail.html", _page_context(request, page, poll))
 
 
 @console_view(VIEW)
@@ -95,7 +100,7 @@ def rollout_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The polled fragment: the next poller, plus the regions that changed (out of band)."""
     page = selectors.rollout_page(rollout_id=pk)
     poll = poll_next(request, fingerprints=_fingerprints(page), active=not page.finished)
-    return render(request, "rollouts/rollout/_live.html", _page_context(page, poll))
+    return render(request, "rollouts/rollout/_live.html", _page_context(request, page, poll))
 
 
 @console_view(VIEW)

@@ -48,6 +48,7 @@ def test_create_a_plan_with_its_stages(manager, api_as):
         "failure_threshold": 10,
         "soak_minutes": 0,
         "online_only": False,
+        "deadline_minutes": 60,
     }
     stored = list(plan.stages.order_by("position").values_list("target", "soak_minutes"))
     assert stored == [("tag", 0), ("all", 30)]
@@ -152,6 +153,9 @@ def test_put_needs_every_field(manager, api_as, plan):
         ([{"target": "everyone"}], "stages.1.target", "not a valid choice"),
         ([{"target": "all", "success_threshold": 101}], "stages.1.success_threshold", "100"),
         ([{"target": "all", "soak_minutes": -1}], "stages.1.soak_minutes", "0"),
+        ([{"target": "all", "deadline_minutes": 0}], "stages.1.deadline_minutes", "1"),
+        ([{"target": "all", "deadline_minutes": 10081}], "stages.1.deadline_minutes", "10080"),
+        ([{"target": "all", "deadline_minutes": "soon"}], "stages.1.deadline_minutes", "integer"),
         ([{"target": "groups", "groups": ["a", 7, ""]}], "stages.1.groups.3", "blank"),
         ([{"target": "groups", "groups": "a,b"}], "stages.1.groups", "list"),
         ("not a list", "stages", "list"),

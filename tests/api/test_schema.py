@@ -20,7 +20,7 @@ from rollouts.services.actions import rollout_create, rollout_pause, rollout_sta
 from rollouts.services.plans import plan_create
 from tests.api.conftest import THREE_STAGES, client_for
 
-EXAMPLES_PER_OPERATION = 20  # x 16 operations, plus schemathesis' own edge cases: ~40 s
+EXAMPLES_PER_OPERATION = 20  # x 17 operations, plus schemathesis' own edge cases: ~40 s
 
 
 def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
@@ -38,6 +38,7 @@ def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
             f"/api/v1/rollouts/{{id}}/{action}"
             for action in ("start", "approve", "pause", "resume", "abort", "retry")
         ),
+        "/api/v1/rollouts/{id}/stages/{position}",
         "/api/v1/rollouts/{id}/events",
         "/api/v1/rollouts/{id}/calls",
     }
@@ -119,6 +120,8 @@ def aim(case, targets) -> None:
     if case.path_parameters and "id" in case.path_parameters:
         ids = targets["plans" if case.path.startswith("/api/v1/plans") else "rollouts"]
         case.path_parameters["id"] = aimed(case.path_parameters["id"], ids)
+    if case.path_parameters and "position" in case.path_parameters:  # the plan's 3 stages
+        case.path_parameters["position"] = aimed(case.path_parameters["position"], [1, 2, 3])
     if case.path == "/api/v1/rollouts" and isinstance(case.body, dict) and "plan" in case.body:
         case.body["plan"] = aimed(case.body["plan"], targets["plans"])
 

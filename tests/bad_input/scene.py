@@ -39,7 +39,7 @@ def hostile_settings(settings) -> None:
 @dataclass
 class Scene:
     plan: Plan
-    failed: Rollout  # the API rejected its deploy with a hostile error message
+    failed: Rollout  # the API rejected its deploy with a hostile error message (now paused)
     paused: Rollout  # a hostile approval comment and pause reason
     awaiting: Rollout  # its second stage waits for approval
     token: ApiToken

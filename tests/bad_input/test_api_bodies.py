@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from rollouts.models import Plan, Rollout
-from rollouts.services.actions import rollout_create, rollout_start
+from rollouts.services.actions import rollout_create, rollout_pause, rollout_start
 from rollouts.services.plans import plan_create
 from rollouts.services.tokens import api_token_create
 from tests.bad_input.helpers import (
@@ -55,6 +55,11 @@ def rollouts(plan, release_manager) -> dict[str, Rollout]:
     return {"draft": draft(), "running": rollout_start(rollout=draft(), actor=release_manager)}
 
 
+@pytest.fixture
+def paused(rollouts, release_manager) -> Rollout:
+    return rollout_pause(rollout=rollouts["running"], actor=release_manager, reason="fix a group")
+
+
 # --- What a pipeline might send -------------------------------------------------------------
 
 numbers = st.one_of(st.integers(-5, 200), st.integers(-(2**80), 2**80), st.floats())
@@ -71,6 +76,7 @@ stage_body = st.fixed_dictionaries(
         "success_threshold": or_anything(numbers),
         "failure_threshold": or_anything(numbers),
         "soak_minutes": or_anything(numbers),
+        "deadline_minutes": or_anything(numbers),
         "online_only": or_anything(st.booleans()),
         "position": json_values,
     },
@@ -209,6 +215,30 @@ def test_any_action_body_acts_or_answers_an_error(api, rollouts, which, action, 
             assert Rollout.objects.get(pk=rollout.pk).status == status
         else:
             assert payload["id"] == rollout.pk
+
+
+@bounded(max_examples=60)
+@given(position=st.sampled_from([1, 2, 3]), body=st.one_of(stage_body, json_values))
+def test_any_stage_edit_body_edits_the_stage_or_answers_an_error(api, paused, position, body):
+    """A paused rollout: stage 1 approved, all three pending, so each may be edited."""
+    rollout = paused
+    url = reverse("api-rollout-stage", args=[rollout.pk, position])
+    was = [s.spec() for s in rollout.stages.order_by("position")]
+    with rolled_back():
+        before = row_counts()
+
+        response = send(api, "patch", url, body)
+
+        payload = assert_api_answer(response, before)
+        now = [s.spec() for s in rollout.stages.order_by("position")]
+        if response.status_code >= 400:
+            assert now == was
+        else:
+            assert payload["position"] == position and payload["status"] == "pending"
+            assert now[position - 1] == {k: payload[k] for k in now[position - 1]}
+            assert [s for n, s in enumerate(now, 1) if n != position] == [
+                s for n, s in enumerate(was, 1) if n != position
+            ]
 
 
 @bounded(max_examples=40)

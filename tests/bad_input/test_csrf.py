@@ -33,6 +33,7 @@ CONSOLE_POSTS = {
     "rollout_resume": {"pk": 1},
     "rollout_abort": {"pk": 1},
     "stage_retry": {"pk": 1, "position": 1},
+    "stage_edit": {"pk": 1, "position": 2},
     "account-tokens": {},
     "account-token-revoke": {"pk": 1},
 }

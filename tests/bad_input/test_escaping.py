@@ -48,7 +48,8 @@ def test_the_scene_went_through_the_engine(scene):
     """The API's error message reached every place the engine writes it."""
     recorded = scene.error_message
     assert len(recorded) > 200 and SENT_ERROR.startswith(recorded.removesuffix("…"))
-    assert scene.failed.status == "failed" and recorded in scene.failed.status_reason
+    # A rejected deploy pauses the rollout for a person (it may be fixable), with the reason.
+    assert scene.failed.status == "paused" and recorded in scene.failed.status_reason
     assert scene.failed.stages.get(position=1).last_error == recorded
 
 

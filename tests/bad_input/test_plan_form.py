@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from rollouts.forms.plans import MAX_STAGES
 from rollouts.models import Plan, PlanStage
+from rollouts.services.plans import MAX_DEADLINE_MINUTES, MAX_SOAK_MINUTES
 from tests.bad_input.helpers import (
     NUMBERISH,
     any_text,
@@ -27,7 +28,13 @@ pytestmark = pytest.mark.django_db
 NOT_SAVED = "The plan was not saved"
 STAGE_KEYS = (*PlanStage.SPEC_FIELDS, "ORDER", "DELETE")  # the stage formset's fields
 TEXT_KEYS = ("name", "tag", "groups", "app_filter", "device_filter")
-NUMBER_KEYS = ("success_threshold", "failure_threshold", "soak_minutes", "ORDER")
+NUMBER_KEYS = (
+    "success_threshold",
+    "failure_threshold",
+    "soak_minutes",
+    "deadline_minutes",
+    "ORDER",
+)
 FLAG_KEYS = ("approval_required", "online_only", "DELETE")
 MANAGEMENT = ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")
 
@@ -100,7 +107,8 @@ def valid_plan_post(draw) -> tuple[dict[str, str], int]:
             "target": target,
             "success_threshold": str(draw(st.integers(0, 100))),
             "failure_threshold": str(draw(st.integers(0, 100))),
-            "soak_minutes": str(draw(st.integers(0, 7 * 24 * 60))),
+            "soak_minutes": str(draw(st.integers(0, MAX_SOAK_MINUTES))),
+            "deadline_minutes": str(draw(st.integers(1, MAX_DEADLINE_MINUTES))),
             "app_filter": draw(st.one_of(st.just(""), clean_text(max_size=100))),
             "ORDER": str(positions[i]),
         }
@@ -171,6 +179,7 @@ def test_a_valid_plan_in_any_text_is_saved_as_given(manager_client, post):
             assert stage.target == data[f"stages-{i}-target"]
             assert stage.name == data[f"stages-{i}-name"].strip()
             assert stage.soak_minutes == int(data[f"stages-{i}-soak_minutes"])
+            assert stage.deadline_minutes == int(data[f"stages-{i}-deadline_minutes"])
 
 
 @bounded(max_examples=30)
@@ -237,6 +246,7 @@ def test_more_stages_than_the_limit_are_refused(manager_client):
         data.update({f"stages-{i}-target": "tag", f"stages-{i}-tag": f"t{i}"})
         data.update({f"stages-{i}-success_threshold": "95", f"stages-{i}-failure_threshold": "5"})
         data[f"stages-{i}-soak_minutes"] = "0"
+        data[f"stages-{i}-deadline_minutes"] = "60"
 
     response = form_post(manager_client, reverse("plan_create"), data)
 

@@ -2,10 +2,12 @@
 
 from rollouts.models import Rollout, RolloutStage, RolloutStatus, StageStatus
 from rollouts.services.actions import rollout_create, rollout_start
+from rollouts.services.device_rows import device_row_problem
 from rollouts.services.plans import plan_create
 from rollouts.upswift_api import UpswiftClient
 from tests.support.processes import wait_for
 
+AUTO = {"approval_required": False}
 CANARY_GROUPS_ALL = [
     {"target": "tag", "tag": "canary", "success_threshold": 100},
     {"target": "groups", "groups": ["TestGroup1"], "success_threshold": 100},
@@ -76,4 +78,25 @@ def rollout_updates_per_device(sim, rollout: Rollout) -> dict[str, int]:
     return {
         d["device_uuid"]: sum(marker in (u.get("comment") or "") for u in d["updates"])
         for d in client.iter_devices_details(project_name="Demo")
+        if not device_row_problem(d)  # malformed rows a test added: never deployed to
     }
+
+
+def assert_every_device_once(engine, rollout: Rollout) -> dict[str, int]:
+    """From the simulator: every (well-formed) Demo device got this rollout's update exactly
+    once. Returns the per-device counts."""
+    per_device = rollout_updates_per_device(engine.sim, rollout)
+    twice = {uuid: n for uuid, n in per_device.items() if n != 1}
+    assert not twice, f"devices without exactly one update: {twice}\n" + describe_rollout(
+        rollout, engine
+    )
+    return per_device
+
+
+def auto_stages() -> list[dict]:
+    """Canary, two groups, all: every Demo device once, no approvals needed."""
+    return [{**s, **AUTO} for s in CANARY_GROUPS_ALL]
+
+
+def sim_deploys(engine, status: int | None = 200) -> list[dict]:
+    return [c for c in deploy_calls(engine.sim) if c["status"] == status]

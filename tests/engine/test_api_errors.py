@@ -1,14 +1,16 @@
-"""The API misbehaving: a 400 fails the stage; 429s, 500s and timeouts are ridden out."""
+"""The API misbehaving: a 400 pauses for a person; 429s, 500s and timeouts are ridden out."""
 
 import pytest
 
 from rollouts.models import ApiCall, CallKind, CallState, Event, EventKind, RolloutStatus
-from rollouts.services.actions import rollout_resume
+from rollouts.services.actions import rollout_resume, stage_approve
+from rollouts.services.stage_edits import rollout_stage_edit
 from tests.engine.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
     rollout_updates_per_device,
     start_rollout,
+    wait_awaiting_approval,
     wait_status,
 )
 from tests.factories import UserFactory
@@ -16,23 +18,37 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.integration
 
 
-def test_a_400_fails_the_stage_with_the_api_message(engine_factory):
+def test_a_400_pauses_with_the_api_message_and_an_edited_stage_completes(engine_factory):
+    """A misspelt group: Upswift rejects the deploy; the stage has not started, the rollout
+    waits for a person, who fixes the group and resumes. Nothing is sent twice."""
     manager = UserFactory(username="rm")
     stages = [{"target": "groups", "groups": ["NoSuchGroup"]}, {"target": "all"}]
     with engine_factory(devices=100) as engine:
         rollout = start_rollout(user=manager, stages=stages)
-        wait_status(rollout, RolloutStatus.FAILED, engine=engine)
+        wait_status(rollout, RolloutStatus.PAUSED, engine=engine)
         sent = deploy_calls(engine.sim)
+        stage = rollout.stages.get(position=1)
+        assert len(sent) == 1 and sent[0]["status"] == 400  # never retried
+        assert (stage.status, stage.cohort, stage.started_at) == ("pending", {}, None)
+        assert "NoSuchGroup" in stage.last_error and "NoSuchGroup" in rollout.last_error
+        assert rollout.pause_cause == "rejected"
+        assert "Upswift rejected the deploy call of stage 1" in rollout.status_reason
+        call = ApiCall.objects.get(rollout=rollout, kind=CallKind.DEPLOY)
+        assert call.http_status == 400 and not call.retryable
+        assert "NoSuchGroup" in call.error_message
 
-    stage = rollout.stages.get(position=1)
-    assert len(sent) == 1 and sent[0]["status"] == 400  # never retried
-    assert stage.status == "failed"
-    assert "NoSuchGroup" in stage.last_error
-    assert "NoSuchGroup" in rollout.last_error
-    assert "Upswift rejected the deploy call" in rollout.status_reason
-    call = ApiCall.objects.get(rollout=rollout, kind=CallKind.DEPLOY)
-    assert call.http_status == 400 and not call.retryable and "NoSuchGroup" in call.error_message
-    assert Event.objects.filter(rollout=rollout, kind=EventKind.STAGE_FAILED).count() == 1
+        rollout_stage_edit(
+            rollout=rollout, position=1, changes={"groups": ["TestGroup1"]}, actor=manager
+        )
+        rollout_resume(rollout=rollout, actor=manager, reason="group name fixed")
+        wait_awaiting_approval(rollout, 2, engine=engine)
+        stage_approve(rollout=rollout, actor=manager)
+        wait_status(rollout, RolloutStatus.COMPLETED, engine=engine)
+        per_device = rollout_updates_per_device(engine.sim, rollout)
+
+    assert set(per_device.values()) == {1}  # every device once, none twice
+    assert Event.objects.filter(rollout=rollout, kind=EventKind.STAGE_EDITED).count() == 1
+    assert not Event.objects.filter(rollout=rollout, kind=EventKind.STAGE_FAILED).exists()
 
 
 def test_429_storm_then_500s_then_timeouts_end_in_a_completed_rollout(engine_factory):

@@ -1,7 +1,15 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
-from rollouts.services.plans import plan_create, plan_stages_validate, plan_update
+from rollouts.models import PlanStage, RolloutStage
+from rollouts.services.plans import (
+    MAX_DEADLINE_MINUTES,
+    MIN_DEADLINE_MINUTES,
+    plan_create,
+    plan_stages_validate,
+    plan_update,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +31,18 @@ def errors_of(stages) -> dict:
         ([{"target": "all", "success_threshold": 101}], "stages.1.success_threshold", "0 and 100"),
         ([{"target": "all", "failure_threshold": -1}], "stages.1.failure_threshold", "0 and 100"),
         ([{"target": "all", "soak_minutes": "soon"}], "stages.1.soak_minutes", "whole number"),
+        ([{"target": "all", "soak_minutes": 10081}], "stages.1.soak_minutes", "0 and 10080"),
+        ([{"target": "all", "deadline_minutes": 0}], "stages.1.deadline_minutes", "1 and 10080"),
+        (
+            [{"target": "all", "deadline_minutes": 10081}],
+            "stages.1.deadline_minutes",
+            "1 and 10080",
+        ),
+        (
+            [{"target": "all", "deadline_minutes": "1h"}],
+            "stages.1.deadline_minutes",
+            "whole number",
+        ),
         (
             [{"target": "groups", "groups": ["A"]}, {"target": "groups", "groups": ["A"]}],
             "stages.2.groups",
@@ -85,3 +105,24 @@ def test_a_plan_whose_author_left_can_still_be_edited():
 
     plan.refresh_from_db()
     assert (plan.created_by, plan.description) == (None, "kept going")
+
+
+def test_a_stage_deadline_is_kept_and_defaults_to_an_hour():
+    plan = plan_create(
+        name="Deadlines",
+        project="Demo",
+        stages=[{"target": "tag", "tag": "canary", "deadline_minutes": "15"}, {"target": "all"}],
+    )
+
+    assert [s.deadline_minutes for s in plan.stages.order_by("position")] == [15, 60]
+
+
+@pytest.mark.parametrize("model", [PlanStage, RolloutStage])
+def test_the_models_deadline_bounds_are_the_ones_forms_and_the_api_use(model):
+    """The model's validators spell the bounds out; they must agree with plans.py's."""
+    field = model._meta.get_field("deadline_minutes")
+    lows = [v.limit_value for v in field.validators if isinstance(v, MinValueValidator)]
+    tops = [v.limit_value for v in field.validators if isinstance(v, MaxValueValidator)]
+
+    assert max(lows) == MIN_DEADLINE_MINUTES
+    assert min(tops) == MAX_DEADLINE_MINUTES

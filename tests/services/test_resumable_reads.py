@@ -7,11 +7,12 @@ import math
 import pytest
 from django.core.cache import cache
 
-from rollouts.models import ApiCall, CallKind, CallState
+from rollouts.models import ApiCall, CallKind, CallState, Precheck
 from rollouts.services.actions import rollout_create, rollout_start
-from rollouts.services.calls import _request_of, calls_send_due
+from rollouts.services.calls import request_of
 from rollouts.services.client import upswift_client
 from rollouts.services.engine import stage_begin
+from rollouts.services.outbox import calls_send_due
 from rollouts.services.plans import plan_create
 from tests.factories import UserFactory
 
@@ -68,8 +69,10 @@ def test_project_groups_read_cut_short_goes_on_and_reads_each_page_once(sim, sma
 def test_resend_check_cut_short_goes_on_then_sends_the_deploy_once(sim, small_budget):
     rollout, (stage,) = started([{"target": "all"}])
     assert stage_begin(rollout=rollout, stage=stage, earlier=[])
-    # The first attempt was lost with its worker before it reached the API.
-    ApiCall.objects.filter(stage=stage, kind=CallKind.DEPLOY).update(attempt=2)
+    # The first attempt answered 500 (Upswift may have acted): check, and send if absent.
+    ApiCall.objects.filter(stage=stage, kind=CallKind.DEPLOY).update(
+        attempt=2, precheck=Precheck.RESEND_IF_ABSENT
+    )
     devices = sim.truth(project="Demo")["devices"]
     since = len(sim.calls())
 
@@ -95,8 +98,8 @@ def test_resend_check_stops_at_the_first_device_that_shows_the_deploy_landed(sim
     rollout, (stage,) = started([{"target": "all"}])
     assert stage_begin(rollout=rollout, stage=stage, earlier=[])
     call = ApiCall.objects.get(stage=stage, kind=CallKind.DEPLOY)
-    upswift_client().send(_request_of(call))  # it reached the API; then the worker was lost
-    ApiCall.objects.filter(pk=call.pk).update(attempt=2)
+    upswift_client().send(request_of(call))  # it reached the API; then the worker was lost
+    ApiCall.objects.filter(pk=call.pk).update(attempt=2, precheck=Precheck.ASK_IF_ABSENT)
     since = len(sim.calls())
 
     assert calls_send_due(rollout=rollout, stage=stage)

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from rollouts.models import Event, EventKind, RolloutStatus
-from rollouts.services.actions import rollout_begin_scheduled, rollout_create, rollout_start
-from rollouts.services.engine import rollouts_reconcile
+from rollouts.services.actions import rollout_create, rollout_start
+from rollouts.services.engine import rollout_begin_scheduled, rollouts_reconcile
 from rollouts.services.plans import plan_create
 from tests.factories import UserFactory
 

@@ -7,8 +7,8 @@ import pytest
 from rollouts.models import DeviceProgress
 from rollouts.services import progress
 from rollouts.services.actions import rollout_create, rollout_start
-from rollouts.services.calls import calls_send_due
 from rollouts.services.engine import stage_begin
+from rollouts.services.outbox import calls_send_due
 from rollouts.services.plans import plan_create
 from tests.factories import UserFactory
 

@@ -93,3 +93,58 @@ def rollout_built(
             error_message="devices_filter.groups[0].name: no such group" if failed else "",
         )
     return rollout
+
+
+# --- Rollouts paused for a person, as the engine leaves them (rows only, no engine) ----------
+DEADLINE_REASON = (
+    "Stage 2: 4 of 8 succeeded (50%, needs 90%); 1 failed, 3 pending, 2 of them offline. Its "
+    "deadline of 60 minutes passed: accept and continue, retry the failed devices, wait longer "
+    "(resume), or abort."
+)
+DEPLOY_UNKNOWN_REASON = (
+    "Upswift may or may not have received the deploy of stage 2: its answer was lost, and after "
+    "3 read-backs no device shows it. Choose Send again, or It was sent if you know Upswift has it."
+)
+TOKEN_REJECTED_REASON = (
+    "Upswift rejected the API token (HTTP 401) while reading devices back. Update "
+    "UPSWIFT_USER_TOKEN, then resume."
+)
+
+
+def rollout_paused_by_deadline(*, user, **fields):
+    """Paused because stage 2's deadline passed at 4 of 8 devices (needs 90%)."""
+    rollout = rollout_built(
+        user=user,
+        status=RolloutStatus.PAUSED,
+        pause_cause="deadline",
+        status_reason=DEADLINE_REASON,
+        **fields,
+    )
+    rollout.stages.filter(position=2).update(deadline_at=timezone.now() - timedelta(minutes=1))
+    return rollout
+
+
+def rollout_paused_deploy_unknown(*, user, **fields):
+    """Paused because the answer to stage 2's deploy was lost and read-backs did not find it:
+    the stage is deploying and its next attempt waits, queued, for a person."""
+    rollout = rollout_built(
+        user=user,
+        status=RolloutStatus.PAUSED,
+        pause_cause="deploy_unknown",
+        status_reason=DEPLOY_UNKNOWN_REASON,
+        stage_statuses=(StageStatus.SUCCEEDED, StageStatus.DEPLOYING, StageStatus.PENDING),
+        **fields,
+    )
+    stage = rollout.stages.get(position=2)
+    lost = ApiCallFactory(rollout=rollout, stage=stage, state="unknown", http_status=None)
+    ApiCallFactory(
+        rollout=rollout,
+        stage=stage,
+        state="queued",
+        http_status=None,
+        attempt=2,
+        retry_of=lost,
+        precheck="ask_if_absent",
+        checks=3,
+    )
+    return rollout

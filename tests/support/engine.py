@@ -4,7 +4,7 @@ The `engine_factory` fixture is registered in tests/conftest.py."""
 
 import uuid
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -20,22 +20,26 @@ FAST_ENGINE = {
     "ROLLOUT_SOAK_MINUTE_SECONDS": "1",
     "UPSWIFT_TIMEOUT_SECONDS": "3",
     "UPSWIFT_CALLS_PER_MINUTE": "0",
+    # A lost deploy answer is checked 1 s later; a worker gone mid-call is noticed after 25 s.
+    "ROLLOUT_SETTLE_SECONDS": "1",
+    "ROLLOUT_STEP_TIME_LIMIT": "15",
 }
 
 
 @dataclass
 class Engine:
     sim: SimulatorHandle
-    worker: ManagedProcess
+    worker: ManagedProcess | None  # the last one started
     beat: ManagedProcess | None
     env: dict
     stack: ExitStack
     tmp_path: object
+    workers: list = field(default_factory=list)
+    beats: list = field(default_factory=list)
 
     def logs(self) -> str:
-        parts = [f"--- worker\n{self.worker.log()[-6000:]}"]
-        if self.beat:
-            parts.append(f"--- beat\n{self.beat.log()[-2000:]}")
+        parts = [f"--- worker\n{w.log()[-4000:]}" for w in self.workers]
+        parts += [f"--- beat\n{b.log()[-1500:]}" for b in self.beats]
         parts.append(f"--- simulator\n{self.sim.output()[-2000:]}")
         return "\n".join(parts)
 
@@ -43,17 +47,34 @@ class Engine:
         """What compose's `restart: unless-stopped` does: start again what exited. Returns how
         many processes were restarted."""
         restarted = 0
-        if not self.worker.alive():
+        if self.worker is not None and not self.worker.alive():
             self.restart_worker()
             restarted += 1
         if self.beat is not None and not self.beat.alive():
-            self.beat = self.stack.enter_context(celery_beat(env=self.env, log_dir=self.tmp_path))
+            self.start_beat()
             restarted += 1
         return restarted
 
     def restart_worker(self) -> ManagedProcess:
         self.worker = self.stack.enter_context(celery_worker(env=self.env, log_dir=self.tmp_path))
+        self.workers.append(self.worker)
         return self.worker
+
+    def start_beat(self) -> ManagedProcess:
+        self.beat = self.stack.enter_context(celery_beat(env=self.env, log_dir=self.tmp_path))
+        self.beats.append(self.beat)
+        return self.beat
+
+    def restart_all(self, *, workers: int, beats: int, **env) -> None:
+        """Stop every worker and beat, then start this many again with `env` changed (an
+        operator rotating a setting)."""
+        for process in [*self.workers, *self.beats]:
+            process.stop()
+        self.env.update(env)
+        for _ in range(workers):
+            self.restart_worker()
+        for _ in range(beats):
+            self.start_beat()
 
 
 @pytest.fixture
@@ -63,7 +84,14 @@ def engine_factory(worker_env, tmp_path):
     celery_app.conf.task_default_queue = worker_env["CELERY_TASK_DEFAULT_QUEUE"]
 
     @contextmanager
-    def start(*, env: dict | None = None, beat: bool = True, workers: int = 1, **sim_options):
+    def start(
+        *,
+        env: dict | None = None,
+        beat: bool = True,
+        workers: int = 1,
+        beats: int = 1,
+        **sim_options,
+    ):
         sim_options.setdefault("speedup", 120)
         sim_options.setdefault("offline_share", 0.0)
         sim_options.setdefault("failure_rate", 0.0)
@@ -77,13 +105,12 @@ def engine_factory(worker_env, tmp_path):
                 "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
                 **(env or {}),
             }
-            worker = None
+            engine = Engine(sim, None, None, full_env, stack, tmp_path)
             for _ in range(workers):
-                worker = stack.enter_context(celery_worker(env=full_env, log_dir=tmp_path))
-            beat_process = (
-                stack.enter_context(celery_beat(env=full_env, log_dir=tmp_path)) if beat else None
-            )
-            yield Engine(sim, worker, beat_process, full_env, stack, tmp_path)
+                engine.restart_worker()
+            for _ in range(beats if beat else 0):
+                engine.start_beat()
+            yield engine
 
     try:
         yield start

@@ -7,7 +7,12 @@ from tests.support.console_data import plan_three_stages
 
 pytestmark = pytest.mark.django_db
 
-DEFAULTS = {"success_threshold": 95, "failure_threshold": 10, "soak_minutes": 0}
+DEFAULTS = {
+    "success_threshold": 95,
+    "failure_threshold": 10,
+    "soak_minutes": 0,
+    "deadline_minutes": 60,
+}
 
 
 def plan_post(*, name="Release", project="Demo", stages, **fields) -> dict:
@@ -190,3 +195,37 @@ def test_a_form_shown_again_keeps_the_order_the_person_chose(client, release_man
 
     assert html.index('name="stages-1-target"') < html.index('name="stages-0-target"')
     assert "A tag stage needs a tag" in html
+
+
+def test_a_stage_deadline_is_saved_and_shown_with_the_gates(client, release_manager):
+    client.force_login(release_manager)
+    new = client.get(reverse("plan_create")).content.decode()
+    assert 'name="stages-0-deadline_minutes" value="60"' in new
+    assert "Stop waiting after (minutes)" in new
+
+    client.post(
+        reverse("plan_create"), plan_post(stages=[{**CANARY, "deadline_minutes": 30}, EVERYONE])
+    )
+
+    plan = Plan.objects.get(name="Release")
+    assert [s.deadline_minutes for s in plan.stages.order_by("position")] == [30, 60]
+    listed = client.get(reverse("plan_list")).content.decode()
+    assert "deadline 30 min" in listed and "deadline 60 min" in listed
+    preview = client.get(reverse("rollout_preview") + f"?plan={plan.pk}").content.decode()
+    assert "deadline 30 min" in preview
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("0", "greater than or equal to 1"), ("10081", "less than or equal to 10080")],
+)
+def test_a_deadline_out_of_bounds_is_refused(client, release_manager, value, words):
+    client.force_login(release_manager)
+
+    response = client.post(
+        reverse("plan_create"), plan_post(stages=[{**CANARY, "deadline_minutes": value}])
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and words in html
+    assert not Plan.objects.exists()
