@@ -4,16 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from rollouts.models import DONE_STAGE_STATUSES, Rollout, RolloutStage, RolloutStatus, StageStatus
-from rollouts.services.lifecycle import Awaiting, rollout_waiting
 
 OPERATE_PERMISSION = ("rollouts", "operate_rollout")
-
-
-def stage_awaiting_approval(*, rollout: Rollout, stages: list[RolloutStage]) -> RolloutStage | None:
-    """The stage a person must approve now (the lifecycle decides), from the rollout's stages
-    in position order."""
-    waiting = rollout_waiting(rollout=rollout, stages=stages)
-    return waiting.stage if waiting.kind == Awaiting.APPROVAL else None
 
 
 def stages_waiting() -> QuerySet[RolloutStage]:

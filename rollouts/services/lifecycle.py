@@ -169,7 +169,11 @@ def allowed_actions(*, rollout: Rollout, stages: list[RolloutStage], user) -> fr
         actions.add(Action.RESUME)
         if any(s.status == StageStatus.PENDING for s in stages):
             actions.add(Action.EDIT_STAGES)
-        if waiting.cause == PauseCause.DEPLOY_UNKNOWN and stage and stage.status == "deploying":
+        if (
+            waiting.cause == PauseCause.DEPLOY_UNKNOWN
+            and stage
+            and stage.status == StageStatus.DEPLOYING
+        ):
             actions.update((Action.SEND_AGAIN, Action.CONFIRM_SENT))
         if stage and stage.status == StageStatus.MONITORING and not stage_threshold_met(stage):
             actions.add(Action.ACCEPT_SHORTFALL)

@@ -20,7 +20,7 @@ from rollouts.services.actions import rollout_create, rollout_pause, rollout_sta
 from rollouts.services.plans import plan_create
 from tests.api.conftest import THREE_STAGES, client_for
 
-EXAMPLES_PER_OPERATION = 20  # x 17 operations, plus schemathesis' own edge cases: ~40 s
+EXAMPLES_PER_OPERATION = 20  # x 20 operations, plus schemathesis' own edge cases: ~45 s
 
 
 def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
@@ -36,7 +36,10 @@ def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
         "/api/v1/rollouts/{id}",
         *(
             f"/api/v1/rollouts/{{id}}/{action}"
-            for action in ("start", "approve", "pause", "resume", "abort", "retry")
+            for action in (
+                *("start", "approve", "pause", "resume", "abort", "retry"),
+                *("accept-shortfall", "send-again", "confirm-sent"),
+            )
         ),
         "/api/v1/rollouts/{id}/stages/{position}",
         "/api/v1/rollouts/{id}/events",
@@ -47,8 +50,17 @@ def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
         "scheme": "bearer",
         "description": schema["components"]["securitySchemes"]["bearerAuth"]["description"],
     }
-    approve = schema["paths"]["/api/v1/rollouts/{id}/approve"]["post"]
-    assert {"200", "400", "401", "403", "404", "409"} <= set(approve["responses"])
+    for action in ("approve", "accept-shortfall", "send-again", "confirm-sent"):
+        post = schema["paths"][f"/api/v1/rollouts/{{id}}/{action}"]["post"]
+        assert {"200", "400", "401", "403", "404", "409"} <= set(post["responses"]), action
+    shortfall = schema["paths"]["/api/v1/rollouts/{id}/accept-shortfall"]["post"]
+    body = shortfall["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema["components"]["schemas"][body.rsplit("/", 1)[1]]["required"] == ["reason"]
+    rollout = schema["components"]["schemas"]["RolloutDetail"]["properties"]
+    waiting_ref = rollout["waiting"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    waiting = schema["components"]["schemas"][waiting_ref]
+    assert set(waiting["properties"]) == {"kind", "stage", "until", "cause", "sentence"}
+    assert rollout["actions"]["type"] == "array"
 
 
 @pytest.mark.parametrize("name", ["api-docs", "api-redoc"])

@@ -5,9 +5,9 @@ from rollouts.models import RolloutStatus, StageStatus
 from rollouts.selectors.approvals import (
     approvers_for,
     approvers_list,
-    stage_awaiting_approval,
     stages_awaiting_approval,
 )
+from rollouts.services.lifecycle import Awaiting, rollout_waiting
 from tests.factories import UserFactory
 from tests.support.console_data import rollout_built
 
@@ -22,7 +22,9 @@ SUCCEEDED, PENDING, MONITORING, SKIPPED = (
 
 
 def awaiting(rollout):
-    return stage_awaiting_approval(rollout=rollout, stages=list(rollout.stages.all()))
+    """The lifecycle's answer, which the query form (stages_awaiting_approval) must match."""
+    waiting = rollout_waiting(rollout=rollout, stages=list(rollout.stages.all()))
+    return waiting.stage if waiting.kind == Awaiting.APPROVAL else None
 
 
 def test_a_pending_unapproved_stage_after_done_stages_awaits(release_manager):

@@ -44,6 +44,9 @@ def action_urls(rollout):
         reverse("rollout_resume", args=[rollout.pk]),
         reverse("rollout_abort", args=[rollout.pk]),
         reverse("stage_retry", args=[rollout.pk, 2]),
+        reverse("rollout_accept_shortfall", args=[rollout.pk]),
+        reverse("rollout_send_again", args=[rollout.pk]),
+        reverse("rollout_confirm_sent", args=[rollout.pk]),
     ]
 
 

@@ -50,9 +50,10 @@ def waiting_line(html: str) -> str:
 
 
 def forms(html: str, rollout) -> set[str]:
-    """The action URLs of the forms on the page, relative to the rollout's own."""
+    """The action URLs of the rollout's forms on the page, relative to the rollout's own."""
     base = f"/rollouts/{rollout.pk}/"
-    return {a[len(base) :] for a in re.findall(r'<form method="post" action="([^"]+)"', html)}
+    actions = re.findall(r'<form method="post" action="([^"]+)"', html)
+    return {a[len(base) :] for a in actions if a.startswith(base)}
 
 
 def act(client, user, name, rollout, data=None):
