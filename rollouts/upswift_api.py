@@ -3,7 +3,7 @@
 Every call is first built as an `ApiRequest` by a pure builder (no I/O, no token), so the
 rollout engine can record it before `UpswiftClient.send` adds the token and sends it.
 Failures raise an `UpswiftError` subclass whose `retryable` says whether a retry can help.
-Reference: /work/shared/reference/upswift-api.md.
+The API facts this relies on: docs/upswift-api.md.
 """
 
 from __future__ import annotations
