@@ -16,8 +16,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 .env:
-	@echo "Writing .env for a laptop (DEBUG on, a fresh SECRET_KEY, the simulator as the API)"
-	@printf 'DEBUG=true\nSECRET_KEY=%s\nUPSWIFT_API_URL=http://127.0.0.1:$(SIM_PORT)/v1\nUPSWIFT_USER_TOKEN=$(SIM_TOKEN)\n' \
+	@echo "Writing .env for a laptop (DEBUG on, a fresh SECRET_KEY, the simulator as the API, 5-second demo minutes)"
+	@printf 'DEBUG=true\nSECRET_KEY=%s\nUPSWIFT_API_URL=http://127.0.0.1:$(SIM_PORT)/v1\nUPSWIFT_USER_TOKEN=$(SIM_TOKEN)\nROLLOUT_SOAK_MINUTE_SECONDS=5\n' \
 		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
 setup: $(VENV)/.installed .env
