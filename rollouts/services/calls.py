@@ -290,7 +290,7 @@ def call_rejected(*, call, rollout, stage, exc, details) -> None:
         reason = f"Upswift rejected {what}: {message}."
         if call.kind == CallKind.DEPLOY:
             reason += " The stage has not started: edit it (e.g. its groups), then resume."
-            _stage_unstart(rollout=rollout, stage=stage, reason=reason)
+            stage_unstart(rollout=rollout, stage=stage, reason=reason)
         else:
             reason += " Resume to go on without it, or abort."
     rollout_pause_for(
@@ -303,19 +303,23 @@ def call_rejected(*, call, rollout, stage, exc, details) -> None:
     )
 
 
-def _stage_unstart(*, rollout, stage, reason: str) -> None:
-    """deploying -> pending (its approval kept): the next start builds its deploy afresh."""
-    transition_recorded(
+def stage_unstart(*, rollout, stage, reason: str) -> bool:
+    """deploying or monitoring -> pending (its approval kept), when nothing reached a device:
+    the next start builds its cohort and deploy afresh (after a person edited it)."""
+    return transition_recorded(
         stage,
-        allowed=(StageStatus.DEPLOYING,),
+        allowed=(StageStatus.DEPLOYING, StageStatus.MONITORING),
         to=StageStatus.PENDING,
         rollout=rollout,
         stage=stage,
         kind=EventKind.STAGE_RESET,
         reason=reason,
         started_at=None,
+        deployed_at=None,
+        deadline_at=None,
         cohort={},
         poll_cursor={},
+        last_polled_at=None,
     )
 
 

@@ -9,6 +9,7 @@ rollout silently.
 
 import contextlib
 
+from django.db import transaction
 from django.utils import timezone
 
 from rollouts.models import (
@@ -18,8 +19,10 @@ from rollouts.models import (
     Rollout,
     RolloutStage,
     StageStatus,
+    Target,
 )
 from rollouts.services import lifecycle, progress
+from rollouts.services.calls import stage_unstart
 from rollouts.services.events import event_record, transition_recorded
 from rollouts.services.pauses import rollout_pause_for
 
@@ -38,7 +41,10 @@ def stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
         )
         return False
     if not base:
-        return stage_succeed(rollout=rollout, stage=stage, note="no device matched")
+        if stage.target == Target.ALL or stage.app_filter:  # nothing left, or not knowable yet
+            return stage_succeed(rollout=rollout, stage=stage, note="no device matched")
+        _stage_reached_nobody(rollout=rollout, stage=stage)
+        return False
     now = timezone.now()
     if not lifecycle.stage_threshold_met(stage):
         if stage.deadline_at and now >= stage.deadline_at:
@@ -63,6 +69,22 @@ def stage_gates(*, rollout: Rollout, stage: RolloutStage) -> bool:
     if now < lifecycle.stage_soak_until(stage):
         return False
     return stage_succeed(rollout=rollout, stage=stage)
+
+
+def _stage_reached_nobody(*, rollout: Rollout, stage: RolloutStage) -> None:
+    """A tag or groups stage whose cohort holds no device: the tag or group was removed or
+    misspelt. Nobody received anything, so the stage goes back to not started; the person edits
+    its target and resumes, or aborts."""
+    reason = (
+        f"Stage {stage.position} ({stage.target_label}) reached no device: no device of the "
+        "project matches it now (removed or misspelt in Upswift?). The stage has not started: "
+        "edit it, then resume; or abort."
+    )
+    with transaction.atomic():
+        if stage_unstart(rollout=rollout, stage=stage, reason=reason):
+            rollout_pause_for(
+                rollout=rollout, cause=PauseCause.REJECTED, reason=reason, stage=stage
+            )
 
 
 def stage_succeed(*, rollout: Rollout, stage: RolloutStage, note: str = "", **fields) -> bool:

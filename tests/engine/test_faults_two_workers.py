@@ -195,3 +195,25 @@ def test_malformed_device_rows_are_skipped_and_never_block_a_stage(engine_factor
     skipped = Event.objects.filter(rollout=rollout, kind=EventKind.DEVICES_SKIPPED)
     assert skipped.exists() and {e.details["skipped"] for e in skipped} <= {2, 4, 6}
     assert not Event.objects.filter(rollout=rollout, kind=EventKind.ENGINE_ERROR).exists()
+
+
+def test_a_canary_tag_removed_in_upswift_pauses_then_an_edited_stage_completes(engine_factory):
+    manager = UserFactory(username="rm")
+    stages = [{**CANARY_GROUPS_ALL[0], **AUTO}, {"target": "all", **AUTO}]
+    with engine_factory(devices=200, **TWO) as engine:
+        every_device = {"project": {"name": "Demo"}, "groups": [], "filters": []}
+        removed = engine.sim.api(
+            "DELETE", "device_tags", {"tag_name": "canary", "device_filter": every_device}
+        )
+        assert removed.status_code == 200, removed.text
+        rollout = start_rollout(user=manager, stages=stages)
+        wait_status(rollout, RolloutStatus.PAUSED, engine=engine)
+        assert rollout.pause_cause == PauseCause.REJECTED
+        assert "Stage 1 (tag canary) reached no device" in rollout.status_reason
+        assert rollout.stages.get(position=1).status == "pending"
+
+        changes = {"target": "groups", "tag": "", "groups": ["TestGroup1"]}
+        rollout_stage_edit(rollout=rollout, position=1, changes=changes, actor=manager)
+        rollout_resume(rollout=rollout, actor=manager, reason="canary group instead")
+        wait_status(rollout, RolloutStatus.COMPLETED, engine=engine, timeout=120)
+        assert_every_device_once(engine, rollout)
