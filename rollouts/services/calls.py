@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rollouts.models import (
+    FINISHED_ROLLOUT_STATUSES,
     ApiCall,
     CallKind,
     CallState,
@@ -223,6 +224,8 @@ def call_failed(*, call, rollout, stage, exc: UpswiftError) -> None:
         if not done:
             return
         RolloutStage.objects.filter(pk=stage.pk).update(last_error=message)
+        if Rollout.objects.filter(pk=rollout.pk, status__in=FINISHED_ROLLOUT_STATUSES).exists():
+            return  # aborted while it was in flight: recorded, nothing more to do
         if not exc.retryable:
             call_rejected(call=call, rollout=rollout, stage=stage, exc=exc, details=details)
             return
@@ -262,11 +265,13 @@ def next_precheck(*, call: ApiCall, unknown: bool, status: int | None) -> str:
 
 
 def _transient_failures(call: ApiCall) -> int:
-    """Failed attempts of this delivery (this one, then retry_of back), 429s not counted."""
+    """Failed attempts of this delivery (this one, then retry_of back) that a retry could help:
+    429s and rejections (e.g. of the token, since fixed) are not counted."""
     failures = 1  # this attempt (never a 429: those are not counted)
     current: ApiCall | None = call.retry_of
     while current is not None:
-        if current.state in (CallState.FAILED, CallState.UNKNOWN) and current.http_status != 429:
+        transient = current.state in (CallState.FAILED, CallState.UNKNOWN) and current.retryable
+        if transient and current.http_status != 429:
             failures += 1
         current = current.retry_of
     return failures

@@ -36,7 +36,8 @@ def device_row_problem(device: object) -> str:
         value = device.get(field)
         if value is not None and (not isinstance(value, str) or "\x00" in value):
             return f"bad {field}"
-    if not isinstance(device.get("updates") or [], list):
+    updates = device.get("updates") or []
+    if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
         return "bad updates"
     return ""
 

@@ -15,7 +15,7 @@ from rollouts.models import ApiCall, CallState, EventKind, PauseCause, Precheck,
 from rollouts.services.calls import call_claim, call_defer, call_failed, deploy_accepted
 from rollouts.services.pauses import rollout_pause_for
 from rollouts.services.progress import ScanFailed, ScanPaused, stage_marker_seen
-from rollouts.upswift_api import RateLimited, Transient
+from rollouts.upswift_api import RateLimited, Rejected, Transient
 
 
 class PrecheckVerdict(models.TextChoices):
@@ -72,6 +72,20 @@ def _check_failed(*, call: ApiCall, rollout, stage, exc: ScanFailed) -> None:
     """The read-back failed: the attempt fails like a call would (backoff, 429 cool-down, give
     up after ROLLOUT_MAX_ATTEMPTS), and its next attempt carries the same precheck."""
     cause = exc.cause
+    if isinstance(cause, Rejected):  # refused, not failed: a person must look, nothing is sent
+        call_defer(call, seconds=settings.ROLLOUT_SETTLE_SECONDS)
+        if not cause.token_rejected:  # the token's refusal has paused the rollout already
+            rollout_pause_for(
+                rollout=rollout,
+                cause=PauseCause.REJECTED,
+                stage=stage,
+                reason=(
+                    f"Upswift refused the read-back that must come before the deploy of stage "
+                    f"{stage.position} is sent again: {cause.error_message or cause.message}. "
+                    "Fix it in Upswift (or edit the stage), then resume; or abort."
+                ),
+            )
+        return
     if not isinstance(cause, RateLimited):
         status = getattr(cause, "status", None)
         cause = Transient(f"read-back before resending: {exc}", status=status)
