@@ -1,3 +1,6 @@
+"""The one set of factories: rows as the services leave them, for tests that need a state
+without running the engine. Defaults: a running rollout started by its creator."""
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from rollouts.models import CallKind, CallState, EventKind, Rollout, RolloutStage
 from rollouts.services.actions import rollout_pause, rollout_resume
-from tests.api.factories import ApiCallFactory, EventFactory, RolloutFactory
+from tests.factories import ApiCallFactory, EventFactory, RolloutFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from rollouts.models import Event, EventKind, Rollout, RolloutStage, RolloutStatus, StageStatus
 from rollouts.services.actions import rollout_create
-from tests.api.factories import RolloutFactory
+from tests.factories import RolloutFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +138,7 @@ def test_list_newest_first_with_filters(viewer, api_as, plan, manager, other_man
     old = make("v1", manager, status=RolloutStatus.COMPLETED)
     mid = make("v2", other_manager, status=RolloutStatus.RUNNING)
     new = make("v2", manager)
-    elsewhere = RolloutFactory(app_version="v2")
+    elsewhere = RolloutFactory(app_version="v2", status=RolloutStatus.DRAFT)
     client = api_as(viewer)
 
     def ids(**params):
