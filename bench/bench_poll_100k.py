@@ -92,7 +92,7 @@ def timed(timers: Timers) -> Iterator[None]:
     """Sum the time spent in UpswiftClient.send and in SQL while the block runs."""
     from django.db import connection
 
-    from rollouts.upswift_api import UpswiftClient
+    from upswift import UpswiftClient
 
     original = UpswiftClient.send
 

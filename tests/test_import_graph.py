@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("rollouts", "upswift_console", "upswift_simulator")
+PACKAGES = ("rollouts", "upswift", "upswift_console", "upswift_simulator")
 
 
 def _module_name(path: Path) -> str:

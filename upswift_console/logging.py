@@ -2,7 +2,7 @@
 
 import logging
 
-REDACTED = "***"
+from upswift.requests import REDACTED
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -2,12 +2,12 @@
 
 from rest_framework import serializers
 
-from rollouts.api.serializers import MAX_STAGES, MAX_TEXT
+from rollouts.limits import MAX_STAGES, REASON_MAX
 
 
 def _text(help_text: str) -> serializers.CharField:
     return serializers.CharField(
-        max_length=MAX_TEXT, required=False, allow_blank=True, default="", help_text=help_text
+        max_length=REASON_MAX, required=False, allow_blank=True, default="", help_text=help_text
     )
 
 
@@ -27,7 +27,7 @@ class ReasonSerializer(serializers.Serializer):
 
 class AbortSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=MAX_TEXT,
+        max_length=REASON_MAX,
         help_text="Why the rollout is aborted (required).",
         error_messages={
             "blank": "Say why the rollout is aborted.",
@@ -38,7 +38,7 @@ class AbortSerializer(serializers.Serializer):
 
 class ShortfallSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=MAX_TEXT,
+        max_length=REASON_MAX,
         help_text="Why the stage is accepted below its success threshold (required).",
         error_messages={
             "blank": "Say why the stage is accepted below its threshold.",

@@ -2,10 +2,17 @@
 rollouts stay in the services (their errors come back as 400s naming the field)."""
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rollouts.limits import (
+    COMMENT_MAX,
+    MAX_GROUPS,
+    MAX_STAGES,
+    RELEASE_FIELD_MAX,
+    TEXT_MAX,
+    printable,
+)
 from rollouts.models import (
     ApiCall,
     Event,
@@ -19,13 +26,7 @@ from rollouts.models import (
 )
 from rollouts.services.lifecycle import Action, Awaiting, allowed_actions, rollout_waiting
 from rollouts.services.plans import MAX_DEADLINE_MINUTES, MAX_SOAK_MINUTES, MIN_DEADLINE_MINUTES
-from rollouts.upswift_api import DevicesFilter, InvalidRequest, deploy_update_request, redact
-
-MAX_STAGES = 50
-MAX_GROUPS = 200
-MAX_TEXT = 2000
-# Identifiers sent to the Upswift API: printable text, no control characters.
-printable = RegexValidator(r"^[^\x00-\x1f\x7f]*$", "Control characters are not allowed.")
+from upswift import DevicesFilter, InvalidRequest, deploy_update_request, redact
 
 
 class ScrubbedMixin:
@@ -74,7 +75,7 @@ class PlanStageSerializer(serializers.ModelSerializer):
 
 class PlanSerializer(serializers.ModelSerializer):
     stages = PlanStageSerializer(many=True, max_length=MAX_STAGES)
-    description = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
     created_by = _username("created_by")
 
     class Meta:
@@ -269,10 +270,12 @@ _BUILDER_FIELDS = {
 
 class RolloutCreateSerializer(serializers.Serializer):
     plan = serializers.IntegerField(min_value=1, help_text="Plan id.")
-    flow_id = serializers.CharField(max_length=100, validators=[printable])
-    app_name = serializers.CharField(max_length=100, validators=[printable])
-    app_version = serializers.CharField(max_length=100, validators=[printable])
-    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    flow_id = serializers.CharField(max_length=RELEASE_FIELD_MAX, validators=[printable])
+    app_name = serializers.CharField(max_length=RELEASE_FIELD_MAX, validators=[printable])
+    app_version = serializers.CharField(max_length=RELEASE_FIELD_MAX, validators=[printable])
+    comment = serializers.CharField(
+        max_length=COMMENT_MAX, required=False, allow_blank=True, default=""
+    )
     start = serializers.BooleanField(
         default=False, help_text="Start at once (or at `scheduled_at`); else a draft."
     )

@@ -6,7 +6,7 @@ then the service, whose state checks answer 409. The actions on a rollout are in
 
 from contextlib import contextmanager
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -41,7 +41,7 @@ from rollouts.api.serializers import (
     RolloutSerializer,
 )
 from rollouts.models import Plan, Rollout
-from rollouts.services.actions import rollout_create, rollout_start
+from rollouts.services.actions import rollout_launch
 from rollouts.services.plans import plan_create, plan_update
 
 
@@ -170,10 +170,8 @@ class RolloutListView(GenericAPIView):
         start, at = data.pop("start"), data.pop("scheduled_at")
         if start and not request.user.has_perm(OPERATE_ROLLOUT):
             raise PermissionDenied("Starting a rollout needs the permission to operate rollouts.")
-        with service_errors(), transaction.atomic():
-            rollout = rollout_create(**data, actor=request.user)
-            if start:
-                rollout_start(rollout=rollout, actor=request.user, at=at)
+        with service_errors():
+            rollout = rollout_launch(**data, actor=request.user, start=start, at=at)
         location = reverse("api-rollout", args=[rollout.pk])
         detail = selectors.rollout_detail(pk=rollout.pk)
         return Response(

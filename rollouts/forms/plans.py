@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 
+from rollouts.limits import MAX_STAGES
 from rollouts.models import Plan, PlanStage, Target
 from rollouts.services.plans import MAX_DEADLINE_MINUTES, MAX_SOAK_MINUTES, MIN_DEADLINE_MINUTES
 
@@ -138,7 +139,6 @@ class BaseStageFormSet(forms.BaseFormSet):
 
 # As many stages as the API allows. It also caps the forms built from a posted stage count
 # (Django's own cap, 1000, made one forged POST take seconds to answer).
-MAX_STAGES = 50
 StageFormSet = formset_factory(
     StageForm,
     formset=BaseStageFormSet,

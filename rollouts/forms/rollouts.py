@@ -1,28 +1,30 @@
 """Starting a rollout, and the confirmations of the actions on it."""
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils import timezone
 
+from rollouts.limits import COMMENT_MAX, REASON_MAX, RELEASE_FIELD_MAX, printable
 from rollouts.models import Plan
 
 START_NOW, START_AT = "now", "at"
-# Identifiers sent to the Upswift API: printable text, as the REST API requires too.
-printable = RegexValidator(r"^[^\x00-\x1f\x7f]*$", "Control characters are not allowed.")
 
 
 class RolloutForm(forms.Form):
     plan = forms.ModelChoiceField(queryset=Plan.objects.order_by("name"), empty_label="Choose…")
     flow_id = forms.CharField(
         label="Update flow id",
-        max_length=100,
+        max_length=RELEASE_FIELD_MAX,
         validators=[printable],
         help_text="The Upswift update flow, e.g. 73a7-1ft8",
     )
-    app_name = forms.CharField(label="App name", max_length=100, validators=[printable])
-    app_version = forms.CharField(label="App version", max_length=100, validators=[printable])
+    app_name = forms.CharField(
+        label="App name", max_length=RELEASE_FIELD_MAX, validators=[printable]
+    )
+    app_version = forms.CharField(
+        label="App version", max_length=RELEASE_FIELD_MAX, validators=[printable]
+    )
     comment = forms.CharField(
-        max_length=400,
+        max_length=COMMENT_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Sent with every deploy call, after the rollout's own marker.",
@@ -54,23 +56,23 @@ class RolloutForm(forms.Form):
 
 class ApproveForm(forms.Form):
     comment = forms.CharField(
-        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=REASON_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=REASON_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class AbortForm(forms.Form):
-    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ShortfallForm(forms.Form):
     reason = forms.CharField(
-        max_length=1000,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why the stage is accepted below its threshold."},
     )

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from rollouts.models.plans import Plan, StageSpec
-from rollouts.upswift_api import DevicesFilter, Filter
+from upswift import DevicesFilter, Filter
 
 
 class RolloutStatus(models.TextChoices):

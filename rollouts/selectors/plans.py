@@ -11,7 +11,7 @@ from rollouts.services.cohorts import (
     deploy_filter,
     needs_project_groups,
 )
-from rollouts.upswift_api import DevicesFilter
+from upswift import DevicesFilter
 
 OTHER_GROUPS = "(every other group)"
 

@@ -68,6 +68,33 @@ def rollout_create(
     return rollout
 
 
+def rollout_launch(
+    *,
+    plan: Plan,
+    flow_id: str,
+    app_name: str,
+    app_version: str,
+    comment: str = "",
+    actor,
+    start: bool = True,
+    at: datetime | None = None,
+) -> Rollout:
+    """Create a rollout and (unless `start` is False) start or schedule it, in one transaction:
+    the page and the REST API both launch rollouts through here."""
+    with transaction.atomic():
+        rollout = rollout_create(
+            plan=plan,
+            flow_id=flow_id,
+            app_name=app_name,
+            app_version=app_version,
+            comment=comment,
+            actor=actor,
+        )
+        if start:
+            rollout_start(rollout=rollout, actor=actor, at=at)
+    return rollout
+
+
 def rollout_start(*, rollout: Rollout, actor, at: datetime | None = None) -> Rollout:
     """Start now, or schedule for `at`. The plan's stages are copied now; the person starting
     the rollout approves its first stage."""

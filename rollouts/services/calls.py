@@ -45,7 +45,7 @@ from rollouts.services.budget import budget_acquire, budget_cooldown
 from rollouts.services.client import upswift_client
 from rollouts.services.events import event_record, transition_recorded
 from rollouts.services.pauses import rollout_pause_for
-from rollouts.upswift_api import ApiRequest, RateLimited, UpswiftError
+from upswift import ApiRequest, RateLimited, UpswiftError
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rollouts.upswift_api import ApiRequest, DevicesFilter, Filter, deploy_update_request
+from upswift import ApiRequest, DevicesFilter, Filter, deploy_update_request
 
 
 class StageLike(Protocol):

@@ -15,7 +15,7 @@ from rollouts.models import ApiCall, CallState, EventKind, PauseCause, Precheck,
 from rollouts.services.calls import call_claim, call_defer, call_failed, deploy_accepted
 from rollouts.services.pauses import rollout_pause_for
 from rollouts.services.progress import ScanFailed, ScanPaused, stage_marker_seen
-from rollouts.upswift_api import RateLimited, Rejected, Transient
+from upswift import RateLimited, Rejected, Transient
 
 
 class PrecheckVerdict(models.TextChoices):

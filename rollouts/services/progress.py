@@ -30,7 +30,7 @@ from rollouts.services.cohorts import device_matches, stage_update_of
 from rollouts.services.device_rows import Row, device_row_problem, rows_changed, rows_upsert
 from rollouts.services.events import event_record
 from rollouts.services.pauses import rollout_pause_for
-from rollouts.upswift_api import ApiRequest, RateLimited, UpswiftError
+from upswift import ApiRequest, RateLimited, UpswiftError
 
 
 class OutOfBudget(Exception):

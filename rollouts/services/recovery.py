@@ -33,7 +33,7 @@ from rollouts.services.calls import (
     request_of,
 )
 from rollouts.services.events import event_record, transition
-from rollouts.upswift_api import Rejected
+from upswift import Rejected
 
 
 def calls_requeue_failed(*, rollout: Rollout) -> int:

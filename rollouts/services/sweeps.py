@@ -17,7 +17,7 @@ from rollouts.models import CallKind, DeviceStatus, EventKind, Rollout, RolloutS
 from rollouts.services.calls import call_queue
 from rollouts.services.cohorts import stage_deploy_request
 from rollouts.services.events import event_record
-from rollouts.upswift_api import DevicesFilter, Filter
+from upswift import DevicesFilter, Filter
 
 SWEEP_BATCH = 20
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
 
+from upswift import redact
+
 register = template.Library()
 
 BAR_SEGMENTS = (
@@ -79,20 +81,10 @@ def stage_chart(points: list, stage) -> dict:
     }
 
 
-def _redact(value: Any, token: str) -> Any:
-    if isinstance(value, dict):
-        return {k: "***" if k == "user_token" else _redact(v, token) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, token) for v in value]
-    if token and isinstance(value, str) and token in value:
-        return value.replace(token, "***")
-    return value
-
-
 @register.filter
 def pretty_json(value: Any) -> str:
     """Indented JSON; any user_token (and the configured token anywhere) shown as ***."""
-    redacted = _redact(value, settings.UPSWIFT_USER_TOKEN or "")
+    redacted = redact(value, settings.UPSWIFT_USER_TOKEN or None)
     return json.dumps(redacted, indent=2, ensure_ascii=False, sort_keys=True)
 
 

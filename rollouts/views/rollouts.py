@@ -1,7 +1,6 @@
 """A rollout: start one (with a preview), its live page, its devices and its API calls."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -9,7 +8,7 @@ from rollouts.forms.rollouts import AbortForm, ApproveForm, ReasonForm, RolloutF
 from rollouts.models import DeviceStatus, Plan
 from rollouts.selectors import rollouts as selectors
 from rollouts.selectors.plans import plan_preview
-from rollouts.services.actions import rollout_create, rollout_start
+from rollouts.services.actions import rollout_launch
 from rollouts.services.events import TransitionConflict
 from rollouts.services.lifecycle import allowed_actions
 from rollouts.views.access import ADD_ROLLOUT, OPERATE, VIEW, VIEW_PLANS, console_view
@@ -23,16 +22,15 @@ def rollout_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    rollout = rollout_create(
-                        plan=data["plan"],
-                        flow_id=data["flow_id"],
-                        app_name=data["app_name"],
-                        app_version=data["app_version"],
-                        comment=data["comment"],
-                        actor=request.user,
-                    )
-                    rollout_start(rollout=rollout, actor=request.user, at=data["start_at"])
+                rollout = rollout_launch(
+                    plan=data["plan"],
+                    flow_id=data["flow_id"],
+                    app_name=data["app_name"],
+                    app_version=data["app_version"],
+                    comment=data["comment"],
+                    actor=request.user,
+                    at=data["start_at"],
+                )
             except TransitionConflict as exc:
                 messages.error(request, f"The rollout was not started: {exc}")
             else:

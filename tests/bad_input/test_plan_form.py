@@ -7,7 +7,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rollouts.forms.plans import MAX_STAGES
+from rollouts.limits import MAX_STAGES
 from rollouts.models import Plan, PlanStage
 from rollouts.services.plans import MAX_DEADLINE_MINUTES, MAX_SOAK_MINUTES
 from tests.bad_input.helpers import (

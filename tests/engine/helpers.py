@@ -4,8 +4,8 @@ from rollouts.models import Rollout, RolloutStage, RolloutStatus, StageStatus
 from rollouts.services.actions import rollout_create, rollout_start
 from rollouts.services.device_rows import device_row_problem
 from rollouts.services.plans import plan_create
-from rollouts.upswift_api import UpswiftClient
 from tests.support.processes import wait_for
+from upswift import UpswiftClient
 
 AUTO = {"approval_required": False}
 CANARY_GROUPS_ALL = [

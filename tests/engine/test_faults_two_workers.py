@@ -24,7 +24,6 @@ from rollouts.services.actions import rollout_resume, stage_accept_shortfall, st
 from rollouts.services.calls import request_of
 from rollouts.services.engine import stage_begin
 from rollouts.services.stage_edits import rollout_stage_edit
-from rollouts.upswift_api import UpswiftClient
 from tests.engine.helpers import (
     AUTO,
     CANARY_GROUPS_ALL,
@@ -39,6 +38,7 @@ from tests.engine.helpers import (
 )
 from tests.factories import UserFactory
 from tests.support.processes import wait_for
+from upswift import UpswiftClient
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from rollouts.services.calls import call_queue
 from rollouts.services.cohorts import stage_deploy_request
 from rollouts.services.engine import stage_begin
 from rollouts.services.plans import plan_create
-from rollouts.upswift_api import DevicesFilter
 from tests.factories import UserFactory
+from upswift import DevicesFilter
 
 _plans = itertools.count(1)
 

@@ -1,8 +1,8 @@
 import pytest
 import responses
 
-from rollouts.upswift_api import UpswiftClient
-from tests.upswift_api.fake_api import BASE_URL, TOKEN
+from tests.upswift.fake_api import BASE_URL, TOKEN
+from upswift.client import UpswiftClient
 
 
 @pytest.fixture
