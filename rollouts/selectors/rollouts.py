@@ -27,6 +27,7 @@ from rollouts.services.lifecycle import (
     allowed_actions,
     retryable_stages,
     rollout_waiting,
+    stage_current,
 )
 
 EVENT_LIMIT = 50
@@ -69,11 +70,13 @@ class RolloutPage:
 
     @property
     def current_position(self) -> int:
-        """The stage whose devices the page shows first: the open one, else the last started."""
+        """The stage whose devices the page shows first: the one the rollout works on (the
+        lifecycle's current stage), else, once every stage is done, the last one started."""
+        current = stage_current(self.stages)
+        if current is not None and not self.finished:
+            return current.position
         started = [s for s in self.stages if s.started_at]
-        open_stages = [s for s in started if not s.is_closed]
-        chosen = (open_stages or started or self.stages)[-1 if not open_stages else 0]
-        return chosen.position
+        return (started or self.stages)[-1].position
 
     @property
     def errors(self) -> list[tuple[str, str]]:
@@ -104,6 +107,7 @@ class RolloutPage:
             rollout.status_reason,
             sorted(allowed_actions(rollout=rollout, stages=self.stages, user=None)),
             self.waiting.stage.pk if self.waiting.stage else None,
+            self.waiting.kind,  # a freeze offers admins its override
             tuple(s.pk for s in self.retryable),
         )
         return _digest(key)

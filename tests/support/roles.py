@@ -55,3 +55,6 @@ def console_test_settings(settings) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # In-process tests count soak and deadline minutes as real minutes, whatever a laptop's
+    # .env says (`make run` writes 5-second demo minutes); the engine's process tests set it.
+    settings.ROLLOUT_SOAK_MINUTE_SECONDS = 60.0
