@@ -1,6 +1,15 @@
 from django.urls import path
 
-from rollouts.views import actions, dashboard, history, plans, rollouts, stage_edits
+from rollouts.views import (
+    actions,
+    dashboard,
+    history,
+    holds,
+    notifications,
+    plans,
+    rollouts,
+    stage_edits,
+)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -9,6 +18,11 @@ urlpatterns = [
     path("plans/new/", plans.plan_create, name="plan_create"),
     path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
     path("plans/<int:pk>/clone/", plans.plan_clone, name="plan_clone"),
+    path("kill-switch/", holds.kill_switch_engage, name="kill_switch_engage"),
+    path("kill-switch/release/", holds.kill_switch_release, name="kill_switch_release"),
+    path("freezes/", holds.freeze_list, name="freeze_list"),
+    path("freezes/new/", holds.freeze_create, name="freeze_create"),
+    path("freezes/<int:pk>/delete/", holds.freeze_delete, name="freeze_delete"),
     path("history/", history.history, name="history"),
     path("history.csv", history.history_csv, name="history_csv"),
     path("rollouts/new/", rollouts.rollout_new, name="rollout_new"),
@@ -34,8 +48,40 @@ urlpatterns = [
     path(
         "rollouts/<int:pk>/confirm-sent/", actions.rollout_confirm_sent, name="rollout_confirm_sent"
     ),
+    path(
+        "rollouts/<int:pk>/freeze-override/",
+        holds.rollout_freeze_override,
+        name="rollout_freeze_override",
+    ),
     path("rollouts/<int:pk>/stages/<int:position>/retry/", actions.stage_retry, name="stage_retry"),
     path(
         "rollouts/<int:pk>/stages/<int:position>/edit/", stage_edits.stage_edit, name="stage_edit"
+    ),
+    path("notifications/", notifications.channel_list, name="notification_channels"),
+    path("notifications/new/", notifications.channel_create, name="notification_channel_new"),
+    path(
+        "notifications/<int:pk>/edit/",
+        notifications.channel_edit,
+        name="notification_channel_edit",
+    ),
+    path(
+        "notifications/<int:pk>/delete/",
+        notifications.channel_delete,
+        name="notification_channel_delete",
+    ),
+    path(
+        "notifications/<int:pk>/test/",
+        notifications.channel_test,
+        name="notification_channel_test",
+    ),
+    path(
+        "notifications/<int:pk>/rotate-secret/",
+        notifications.channel_rotate_secret,
+        name="notification_channel_rotate",
+    ),
+    path(
+        "notifications/<int:pk>/deliveries/",
+        notifications.channel_deliveries,
+        name="notification_deliveries",
     ),
 ]

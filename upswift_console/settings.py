@@ -88,7 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "rollouts.context_processors.upswift_token",
+                "rollouts.context_processors.banners",
             ],
         },
     },
@@ -191,6 +191,37 @@ ROLLOUT_UNKNOWN_CHECKS = env.int("ROLLOUT_UNKNOWN_CHECKS", default=3)
 # at most, and a call still `sending` after it belongs to a worker that is gone.
 ROLLOUT_STEP_TIME_LIMIT = env.int("ROLLOUT_STEP_TIME_LIMIT", default=150)
 
+# --- Notifications: webhooks, email, chat through Apprise (README "Notifications") -----------
+# The console's address, for the links in messages.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Deliveries run on their own Celery queue, so a slow receiver never holds up the engine.
+NOTIFY_QUEUE = env.str("CELERY_NOTIFY_QUEUE", default="notifications")
+NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=5.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=10.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=900.0)
+# Tell people when no worker has sent a heartbeat for this many minutes.
+NOTIFY_HEARTBEAT_MINUTES = env.float("NOTIFY_HEARTBEAT_MINUTES", default=5.0)
+# Email: EMAIL_URL (smtp+tls://user:password@host:587, or EMAIL_URL_FILE), or EMAIL_HOST,
+# EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD(_FILE), EMAIL_USE_TLS, EMAIL_USE_SSL.
+# Neither: printed to the console when DEBUG is on (make run), else SMTP on localhost:25.
+_email_url = env_secret("EMAIL_URL")
+if _email_url:
+    globals().update(
+        {k: v for k, v in environ.Env.email_url_config(_email_url).items() if v is not None}
+    )
+elif env.str("EMAIL_HOST", default=""):
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Upswift Console <console@localhost>")
+
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -216,6 +247,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = max(int(ROLLOUT_STEP_TIME_LIMIT * 0.8), ROLLOUT_ST
 CELERY_TASK_TIME_LIMIT = ROLLOUT_STEP_TIME_LIMIT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_IMPORTS = ("rollouts.notification_tasks",)
+CELERY_TASK_ROUTES = {"rollouts.notification_tasks.*": {"queue": NOTIFY_QUEUE}}
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
@@ -229,6 +262,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rollouts.tasks.worker_heartbeat",
         "schedule": schedule(30.0),
         "options": {"expires": 25},
+    },
+    "notify-heartbeat-check": {
+        "task": "rollouts.notification_tasks.notify_heartbeat_check",
+        "schedule": schedule(60.0),
+        "options": {"expires": 55},
+    },
+    "notify-deliveries-reconcile": {
+        "task": "rollouts.notification_tasks.deliveries_reconcile",
+        "schedule": schedule(60.0),
+        "options": {"expires": 55},
     },
 }
 
@@ -260,6 +303,9 @@ SPECTACULAR_SETTINGS = {
         "WaitingKindEnum": "rollouts.services.lifecycle.Awaiting",
         "PauseCauseEnum": "rollouts.models.PauseCause",
         "ActionEnum": "rollouts.services.lifecycle.Action",
+        "ChannelKindEnum": "rollouts.models.ChannelKind",
+        "NotifyKindEnum": "rollouts.models.NotifyKind",
+        "DeliveryStateEnum": "rollouts.models.DeliveryState",
     },
     # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -281,6 +327,10 @@ LOGGING = {
             "formatter": "plain",
             "filters": ["redact_secrets"],
         },
+        "discard": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Apprise logs its URLs (chat credentials): its messages are kept per delivery try,
+    # redacted, and never printed.
+    "loggers": {"apprise": {"handlers": ["discard"], "level": "WARNING", "propagate": False}},
 }

@@ -7,7 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from rollouts.api import actions, stage_edits, views
+from rollouts.api import actions, holds, notifications, stage_edits, views
 
 urlpatterns = [
     path("schema", SpectacularJSONAPIView.as_view(), name="api-schema"),
@@ -49,8 +49,50 @@ urlpatterns = [
         stage_edits.RolloutStageEditView.as_view(),
         name="api-rollout-stage",
     ),
+    path(
+        "rollouts/<int:pk>/freeze-override",
+        holds.RolloutFreezeOverrideView.as_view(),
+        name="api-rollout-freeze-override",
+    ),
     path("rollouts/<int:pk>/events", views.RolloutEventsView.as_view(), name="api-rollout-events"),
     path("rollouts/<int:pk>/calls", views.RolloutCallsView.as_view(), name="api-rollout-calls"),
+    path(
+        "notifications/channels",
+        notifications.ChannelListView.as_view(),
+        name="api-notification-channels",
+    ),
+    path(
+        "notifications/channels/<int:pk>",
+        notifications.ChannelDetailView.as_view(),
+        name="api-notification-channel",
+    ),
+    path(
+        "notifications/channels/<int:pk>/test",
+        notifications.ChannelTestView.as_view(),
+        name="api-notification-channel-test",
+    ),
+    path(
+        "notifications/channels/<int:pk>/rotate-secret",
+        notifications.ChannelSecretView.as_view(),
+        name="api-notification-channel-rotate-secret",
+    ),
+    path(
+        "notifications/channels/<int:pk>/deliveries",
+        notifications.ChannelDeliveriesView.as_view(),
+        name="api-notification-channel-deliveries",
+    ),
+    path("kill-switch", holds.KillSwitchView.as_view(), name="api-kill-switch"),
+    path(
+        "kill-switch/release",
+        holds.KillSwitchReleaseView.as_view(),
+        name="api-kill-switch-release",
+    ),
+    path("freeze-windows", holds.FreezeWindowListView.as_view(), name="api-freeze-windows"),
+    path(
+        "freeze-windows/<int:pk>",
+        holds.FreezeWindowDetailView.as_view(),
+        name="api-freeze-window",
+    ),
     # Anything else under /api/v1/ (newlines included) is a JSON 404, not the site's HTML one.
     re_path(r"^(?P<path>[\s\S]*)\Z", views.not_found),
 ]

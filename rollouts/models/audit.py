@@ -35,6 +35,7 @@ class EventKind(models.TextChoices):
     STAGE_RESET = "stage_reset", "Stage not started"
     DEVICES_SKIPPED = "devices_skipped", "Malformed device rows skipped"
     STAGE_REPAIRED = "stage_repaired", "Stage repaired"
+    FREEZE_OVERRIDDEN = "freeze_overridden", "Freeze overridden"
 
 
 class Event(models.Model):

@@ -45,6 +45,7 @@ class PauseCause(models.TextChoices):
     TOKEN_REJECTED = "token_rejected", "Upswift rejected the API token"
     REJECTED = "rejected", "Upswift rejected a call"
     API_UNAVAILABLE = "api_unavailable", "Upswift API unavailable"
+    KILL_SWITCH = "kill_switch", "Paused by the kill switch"
 
 
 class Rollout(models.Model):
@@ -76,6 +77,13 @@ class Rollout(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # An admin let this rollout start stages through the freeze windows on until then (see
+    # rollouts/services/freezes.py); the kill switch still holds it.
+    freeze_override_until = models.DateTimeField(null=True, blank=True)
+    freeze_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    freeze_override_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -158,6 +158,8 @@ def stage_approve(*, rollout: Rollout, actor, comment: str = "") -> RolloutStage
 
 def rollout_pause(*, rollout: Rollout, actor, reason: str = "") -> Rollout:
     action_check(rollout=rollout, action=Action.PAUSE, user=actor)
+    who = actor.get_username() if getattr(actor, "is_authenticated", False) else "a person"
+    reason = reason.strip() or f"Paused by {who}; resume when ready."
     if not rollout_pause_for(rollout=rollout, cause=PauseCause.PERSON, reason=reason, actor=actor):
         raise TransitionConflict(f"Rollout {rollout.pk} is no longer running.")
     return rollout

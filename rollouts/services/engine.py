@@ -24,7 +24,16 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
-from rollouts.services import calls, gates, lifecycle, outbox, progress, recovery, sweeps
+from rollouts.services import (
+    calls,
+    freezes,
+    gates,
+    lifecycle,
+    outbox,
+    progress,
+    recovery,
+    sweeps,
+)
 from rollouts.services.cohorts import (
     EmptyCohort,
     cohort_filter,
@@ -89,6 +98,8 @@ def _step(rollout: Rollout) -> bool:
     if stage.status == StageStatus.PENDING:
         if lifecycle.stage_awaits_approval(stage):
             return False
+        if freezes.start_hold(rollout=rollout, at=timezone.now()):
+            return False  # a freeze window or the kill switch: no new stage starts
         earlier = [s for s in stages if s.position < stage.position]
         return stage_begin(rollout=rollout, stage=stage, earlier=earlier)
     moved = outbox.calls_send_due(rollout=rollout, stage=stage)
@@ -115,6 +126,8 @@ def rollout_begin_scheduled(*, rollout: Rollout) -> bool:
     """scheduled -> running once its time has come."""
     if rollout.scheduled_at and rollout.scheduled_at > timezone.now():
         return False
+    if freezes.start_hold(rollout=rollout, at=timezone.now()):
+        return False  # a freeze window or the kill switch: it starts once released
     return transition_recorded(
         rollout,
         allowed=(RolloutStatus.SCHEDULED,),

@@ -1,11 +1,13 @@
 """Writing the append-only event log and the conditional status transitions."""
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
 
 from rollouts.models import Event, Rollout, RolloutStage
+from rollouts.services.notify_events import event_committed, notifiable
 
 
 class TransitionConflict(Exception):
@@ -24,7 +26,7 @@ def event_record(
     details: dict[str, Any] | None = None,
 ) -> Event:
     rollout_id = rollout if isinstance(rollout, int) else rollout.pk
-    return Event.objects.create(
+    event = Event.objects.create(
         rollout_id=rollout_id,
         stage=stage,
         kind=kind,
@@ -34,6 +36,9 @@ def event_record(
         reason=reason,
         details=details or {},
     )
+    if notifiable(event):  # notifications are worked out and sent by tasks, after commit
+        transaction.on_commit(partial(event_committed, event_id=event.pk))
+    return event
 
 
 def transition(obj: Model, *, allowed: tuple[str, ...], to: str, **fields: Any) -> bool:

@@ -11,7 +11,10 @@ A running rollout waits for exactly one thing:
   against a read-back because its answer was lost;
 - `devices` of the current stage to report (read-backs), until its deadline;
 - `soak` of the current stage until a time;
-- `schedule`: a scheduled rollout waits for its start time.
+- `schedule`: a scheduled rollout waits for its start time;
+- `freeze`: its current stage would start now (or its scheduled start is due) but a freeze
+  window holds it until `until`, or the kill switch holds it (cause kill_switch). This is the
+  one answer that reads rows of its own: services/freezes.py says whether a hold is on.
 A paused rollout waits for a `person`, because of its `pause_cause`; the choices offered fit
 that cause. Draft and finished rollouts wait for nothing.
 """
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from rollouts.models import (
     DONE_STAGE_STATUSES,
@@ -30,6 +34,7 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
+from rollouts.services import freezes
 
 OPERATE_PERMISSION = "rollouts.operate_rollout"
 OPEN_ROLLOUT_STATUSES = (
@@ -47,6 +52,7 @@ class Awaiting(models.TextChoices):
     DEPLOY = "deploy", "Deploy call"
     DEVICES = "devices", "Devices"
     SOAK = "soak", "Soak time"
+    FREEZE = "freeze", "Freeze window"
     PERSON = "person", "A person"
 
 
@@ -103,6 +109,9 @@ def stage_soak_until(stage: RolloutStage) -> datetime | None:
 
 def rollout_waiting(*, rollout: Rollout, stages: list[RolloutStage]) -> Waiting:
     """What the rollout waits for now (see the module docstring)."""
+    held = _start_held(rollout=rollout, stages=stages)
+    if held is not None:
+        return held
     if rollout.status == RolloutStatus.SCHEDULED:
         return Waiting(Awaiting.SCHEDULE, until=rollout.scheduled_at, sentence="Starts by itself.")
     if rollout.status == RolloutStatus.PAUSED:
@@ -127,6 +136,28 @@ def rollout_waiting(*, rollout: Rollout, stages: list[RolloutStage]) -> Waiting:
         return Waiting(Awaiting.DEVICES, stage, until=stage.deadline_at, sentence=sentence)
     # A failed stage of a running rollout cannot go on; the engine pauses it.
     return Waiting(Awaiting.PERSON, stage, cause=PauseCause.REJECTED, sentence=stage.last_error)
+
+
+def _start_held(*, rollout: Rollout, stages: list[RolloutStage]) -> Waiting | None:
+    """A rollout whose current stage would start now (pending and approved, or its scheduled
+    start due) waits while a freeze window or the kill switch holds it."""
+    now = timezone.now()
+    stage = stage_current(stages)
+    if rollout.status == RolloutStatus.SCHEDULED:
+        due = not rollout.scheduled_at or rollout.scheduled_at <= now
+    else:
+        due = (
+            rollout.status == RolloutStatus.RUNNING
+            and stage is not None
+            and stage.status == StageStatus.PENDING
+            and not stage_awaits_approval(stage)
+        )
+    hold = freezes.start_hold(rollout=rollout, at=now) if due else None
+    if hold is None:
+        return None
+    return Waiting(
+        Awaiting.FREEZE, stage, until=hold.until, cause=hold.cause, sentence=hold.sentence
+    )
 
 
 def may_operate(user) -> bool:

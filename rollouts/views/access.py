@@ -40,3 +40,18 @@ def console_view(*perms: str, methods: tuple[str, ...] = ("GET",)) -> Callable:
         return require_http_methods(list(methods))(wrapper)
 
     return decorator
+
+
+def admin_view(methods: tuple[str, ...] = ("GET",)) -> Callable:
+    """`console_view` for admins (superusers) only: anyone else signed in gets 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def admin_only(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_superuser:
+                raise PermissionDenied("Only an admin can do this.")
+            return view(request, *args, **kwargs)
+
+        return console_view(methods=methods)(admin_only)
+
+    return decorator

@@ -44,6 +44,17 @@ def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
         "/api/v1/rollouts/{id}/stages/{position}",
         "/api/v1/rollouts/{id}/events",
         "/api/v1/rollouts/{id}/calls",
+        "/api/v1/rollouts/{id}/freeze-override",
+        "/api/v1/kill-switch",
+        "/api/v1/kill-switch/release",
+        "/api/v1/freeze-windows",
+        "/api/v1/freeze-windows/{id}",
+        "/api/v1/notifications/channels",
+        "/api/v1/notifications/channels/{id}",
+        *(
+            f"/api/v1/notifications/channels/{{id}}/{what}"
+            for what in ("test", "rotate-secret", "deliveries")
+        ),
     }
     assert schema["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http",

@@ -39,6 +39,29 @@ CONSOLE_POSTS = {
     "stage_edit": {"pk": 1, "position": 2},
     "account-tokens": {},
     "account-token-revoke": {"pk": 1},
+    "kill_switch_engage": {},
+    "kill_switch_release": {},
+    "freeze_create": {},
+    "freeze_delete": {"pk": 1},
+    "rollout_freeze_override": {"pk": 1},
+    "notification_channel_new": {},
+    "notification_channel_edit": {"pk": 1},
+    "notification_channel_delete": {"pk": 1},
+    "notification_channel_test": {"pk": 1},
+    "notification_channel_rotate": {"pk": 1},
+}
+# Those only an admin may post (the token test signs in as one for them).
+ADMIN_POSTS = {
+    "kill_switch_engage",
+    "kill_switch_release",
+    "freeze_create",
+    "freeze_delete",
+    "rollout_freeze_override",
+    "notification_channel_new",
+    "notification_channel_edit",
+    "notification_channel_delete",
+    "notification_channel_test",
+    "notification_channel_rotate",
 }
 
 
@@ -130,7 +153,7 @@ def test_every_console_view_that_takes_a_post_is_one_we_know(outsider):
 
 
 @pytest.mark.parametrize("name", CONSOLE_POSTS)
-def test_the_console_posts_work_with_the_token(release_manager, name):
+def test_the_console_posts_work_with_the_token(release_manager, console_admin, name):
     """The 403 above is CSRF's: with the token from the page, none of them answers 403."""
     rollout = rollout_built(user=release_manager)
     api_token_create(user=release_manager, name="one to revoke")
@@ -145,7 +168,7 @@ def test_the_console_posts_work_with_the_token(release_manager, name):
         )
     client = Client(enforce_csrf_checks=True)
     if name != "login":
-        client.force_login(release_manager)
+        client.force_login(console_admin if name in ADMIN_POSTS else release_manager)
     client.get(reverse("login") if name == "login" else reverse("dashboard"))
     token = client.cookies["csrftoken"].value
 

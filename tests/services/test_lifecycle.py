@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rollouts.models import PauseCause, Rollout, RolloutStage, RolloutStatus, StageStatus
+from rollouts.services import freezes
 from rollouts.services.errors import ActionRefused
 from rollouts.services.lifecycle import (
     Action,
@@ -18,6 +19,13 @@ from rollouts.services.lifecycle import (
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 A = Action
+
+
+@pytest.fixture(autouse=True)
+def _nothing_held(monkeypatch):
+    """No freeze window or kill switch here (tests/services/test_freezes.py has them), so
+    these rows, never saved, are read without a database."""
+    monkeypatch.setattr(freezes, "start_hold", lambda **_: None)
 
 
 def rollout(status=RolloutStatus.RUNNING, **fields) -> Rollout:

@@ -79,7 +79,14 @@ def _spawn(name: str, args: list[str], env: dict, log_dir: Path) -> ManagedProce
 
 
 def process_env(*, db_url: str, queue: str, **overrides: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": db_url, "CELERY_TASK_DEFAULT_QUEUE": queue}
+    # Notification tasks (beat's checks, deliveries) go to the same test queue, never to a
+    # shared "notifications" queue that no test worker consumes.
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_NOTIFY_QUEUE": queue,
+    }
     env.update(overrides)
     return env
 

@@ -1,7 +1,13 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+
+from rollouts.models import SUBSCRIBABLE_KINDS, Channel, ChannelKind
+from rollouts.services.notifications import channel_create
+
+CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
 
 
 class Command(BaseCommand):
@@ -17,6 +23,15 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
+        if settings.EMAIL_BACKEND == CONSOLE_EMAIL and not Channel.objects.exists():
+            # Email goes to the worker's output on a laptop: notifications show with no account.
+            channel_create(
+                kind=ChannelKind.EMAIL,
+                name="Demo: email, printed by the worker",
+                recipients=["release-team@example.com"],
+                kinds=SUBSCRIBABLE_KINDS,
+                actor=user,
+            )
         verb = "Created" if created else "Reset the password of"
         self.stdout.write(
             self.style.SUCCESS(
