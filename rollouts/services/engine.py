@@ -111,7 +111,9 @@ def _step(rollout: Rollout) -> bool:
         return moved or recovery.stage_deploy_repair(rollout=rollout, stage=stage)
     if stage.status != StageStatus.MONITORING:
         return moved
-    if progress.stage_poll_due(stage) and progress.stage_poll(rollout=rollout, stage=stage):
+    if not progress.stage_poll_due(stage):
+        return moved
+    if progress.stage_poll(rollout=rollout, stage=stage):
         if gates.stage_gates(rollout=rollout, stage=stage):
             return True
         stage.refresh_from_db()
@@ -119,6 +121,8 @@ def _step(rollout: Rollout) -> bool:
             rollout=rollout, stage=stage
         ):
             return True
+    else:  # no fresh numbers: the deadline still holds, on the last ones read
+        gates.stage_deadline_check(rollout=rollout, stage=stage)
     return moved
 
 

@@ -133,6 +133,16 @@ def stage_numbers_sentence(stage: RolloutStage, numbers: dict) -> str:
     return text + ("; " + ", ".join(parts) if parts else "")
 
 
+def stage_deadline_check(*, rollout: Rollout, stage: RolloutStage) -> None:
+    """When a read-back could not finish: past its deadline below the threshold, a person is
+    asked on the last numbers read, rather than the stage waiting for a read that never comes."""
+    stage.refresh_from_db()
+    if stage.status != StageStatus.MONITORING or lifecycle.stage_threshold_met(stage):
+        return
+    if stage.deadline_at and timezone.now() >= stage.deadline_at:
+        _deadline_passed(rollout=rollout, stage=stage)
+
+
 def _deadline_passed(*, rollout: Rollout, stage: RolloutStage) -> None:
     with contextlib.suppress(progress.ScanFailed):  # offline counts stay as last read
         progress.stage_online_read(rollout=rollout, stage=stage)

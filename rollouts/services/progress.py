@@ -120,6 +120,8 @@ def _recorded_pass(
         _poll_failure_event(call, message=message, status=status)
         if getattr(exc, "token_rejected", False):
             _token_rejected(rollout=rollout, stage=stage, status=status)
+        elif not exc.retryable:
+            _read_refused(rollout=rollout, stage=stage, message=message)
         raise ScanFailed(message, cause=exc) from exc
     _finish(call, pages, started, state=CallState.SUCCEEDED, status=200)
 
@@ -147,6 +149,21 @@ def _token_rejected(*, rollout: Rollout, stage: RolloutStage | None, status: int
         reason=(
             f"Upswift rejected the API token (HTTP {status}) while reading devices back. Update "
             "UPSWIFT_USER_TOKEN, then resume."
+        ),
+    )
+
+
+def _read_refused(*, rollout: Rollout, stage: RolloutStage | None, message: str) -> None:
+    """A read Upswift refuses (e.g. a group deleted since the stage started) will not pass by
+    waiting: a person is asked, never left with a stage that cannot be read."""
+    what = f"Reading stage {stage.position} back" if stage else "Reading the project's devices"
+    rollout_pause_for(
+        rollout=rollout,
+        cause=PauseCause.REJECTED,
+        stage=stage,
+        reason=(
+            f"{what} was refused by Upswift: {message}. Its devices may still take the update. "
+            "Fix it in Upswift and resume, accept the stage as it is, or abort."
         ),
     )
 
