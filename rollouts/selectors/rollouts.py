@@ -70,13 +70,13 @@ class RolloutPage:
 
     @property
     def current_position(self) -> int:
-        """The stage whose devices the page shows first: the one the rollout works on (the
-        lifecycle's current stage), else, once every stage is done, the last one started."""
-        current = stage_current(self.stages)
-        if current is not None and not self.finished:
-            return current.position
+        """The stage whose devices the page shows first: the open one, else the last started
+        (the evidence for the next approval), else the stage the rollout will start first."""
         started = [s for s in self.stages if s.started_at]
-        return (started or self.stages)[-1].position
+        open_stages = [s for s in started if not s.is_closed]
+        if open_stages or started:
+            return (open_stages or started)[0 if open_stages else -1].position
+        return (stage_current(self.stages) or self.stages[0]).position
 
     @property
     def errors(self) -> list[tuple[str, str]]:
