@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from rollouts.models import (
+    ChannelKind,
     Event,
     Rollout,
     RolloutStage,
@@ -20,7 +21,9 @@ from rollouts.models import (
     StageStatus,
     WorkerHeartbeat,
 )
+from rollouts.models.notifications import SUBSCRIBABLE_KINDS
 from rollouts.services.actions import rollout_create, rollout_start, stage_approve
+from rollouts.services.notifications import channel_create
 from rollouts.services.plans import plan_create
 from tests.engine.helpers import wait_awaiting_approval, wait_status
 from tests.factories import EventFactory, RolloutFactory, RolloutStageFactory
@@ -159,6 +162,27 @@ def test_take_the_screenshots(engine_factory, open_page):
         shoot(page, "new-rollout")
         page.goto(f"/plans/{weekly.pk}/edit/")
         shoot(page, "plan-editor")
+
+        # An admin's notification channels, with a delivery or two in their logs.
+        admin = user_with_role("ada", is_superuser=True, is_staff=True)
+        channel_create(
+            kind=ChannelKind.WEBHOOK,
+            name="Release bot",
+            url="https://hooks.example.com/upswift",
+            kinds=SUBSCRIBABLE_KINDS,
+            actor=admin,
+        )
+        channel_create(
+            kind=ChannelKind.EMAIL,
+            name="Release managers",
+            recipients="releases@example.com",
+            kinds=["approval_needed", "paused", "deadline", "token_rejected"],
+            actor=admin,
+        )
+        admin_page = open_page(viewport=DESKTOP)
+        sign_in(admin_page, admin)
+        admin_page.goto("/notifications/")
+        shoot(admin_page, "notifications")
 
         phone = open_page(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
         sign_in(phone, rita)
