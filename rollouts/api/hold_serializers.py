@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from rollouts.limits import REASON_MAX
 from rollouts.models import WEEKDAY_NAMES, FreezeWindow, KillSwitchUse, Recurrence
+from rollouts.services.freeze_windows import WINDOW_FIELDS
 from rollouts.services.freezes import window_end
 
 
@@ -84,22 +85,7 @@ class FreezeWindowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FreezeWindow
-        fields = [
-            "id",
-            "name",
-            "project",
-            "recurrence",
-            "starts_at",
-            "ends_at",
-            "weekdays",
-            "start_time",
-            "end_time",
-            "timezone",
-            "reason",
-            "created_by",
-            "created_at",
-            "active_until",
-        ]
+        fields = ["id", *WINDOW_FIELDS, "created_by", "created_at", "active_until"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(WEEKDAY_NAMES)))
