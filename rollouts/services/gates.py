@@ -7,8 +7,6 @@ devices, waits longer (resume) or aborts. A stage whose devices never report can
 rollout silently.
 """
 
-import contextlib
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -102,9 +100,9 @@ def stage_succeed(*, rollout: Rollout, stage: RolloutStage, note: str = "", **fi
     )
 
 
-def stage_numbers(stage: RolloutStage) -> dict:
+def stage_numbers(stage: RolloutStage, *, online_known: bool = True) -> dict:
     """The numbers a person decides on: succeeded, failed, still pending and how many of those
-    are offline (as of the last read-back)."""
+    are offline (as of the last read-back; None when their online state could not be read)."""
     base = stage.devices_total
     not_final = (DeviceStatus.NOT_REACHED, DeviceStatus.PENDING, DeviceStatus.IN_PROGRESS)
     pending = stage.devices.filter(status__in=not_final)
@@ -115,7 +113,7 @@ def stage_numbers(stage: RolloutStage) -> dict:
         "needs": stage.success_threshold,
         "failed": stage.count_failed + stage.count_aborted,
         "pending": pending.count(),
-        "offline": pending.filter(online=False).count(),
+        "offline": pending.filter(online=False).count() if online_known else None,
     }
 
 
@@ -128,7 +126,9 @@ def stage_numbers_sentence(stage: RolloutStage, numbers: dict) -> str:
     parts = []
     if numbers["failed"]:
         parts.append(f"{numbers['failed']} failed")
-    if numbers["pending"]:
+    if numbers["pending"] and numbers["offline"] is None:
+        parts.append(f"{numbers['pending']} pending (whether they are online is unknown)")
+    elif numbers["pending"]:
         parts.append(f"{numbers['pending']} pending, {numbers['offline']} of them offline")
     return text + ("; " + ", ".join(parts) if parts else "")
 
@@ -144,9 +144,12 @@ def stage_deadline_check(*, rollout: Rollout, stage: RolloutStage) -> None:
 
 
 def _deadline_passed(*, rollout: Rollout, stage: RolloutStage) -> None:
-    with contextlib.suppress(progress.ScanFailed):  # offline counts stay as last read
+    try:
         progress.stage_online_read(rollout=rollout, stage=stage)
-    numbers = stage_numbers(stage)
+        online_known = True
+    except progress.ScanFailed:  # never claim a device is offline without having read it
+        online_known = stage.online_only
+    numbers = stage_numbers(stage, online_known=online_known)
     reason = (
         f"{stage_numbers_sentence(stage, numbers)}. Its deadline of {stage.deadline_minutes} "
         "minutes passed: accept and continue, retry the failed devices, wait longer (resume), "

@@ -22,7 +22,8 @@ STORM_SECONDS = 60
 
 def test_a_minute_of_429_then_500s_then_timeouts(engine_factory):
     manager = UserFactory(username="rm")
-    stages = [{**s, "approval_required": False} for s in CANARY_GROUPS_ALL]
+    # A storm longer than a stage's deadline would (rightly) pause it: give the stages time.
+    stages = [{**s, "approval_required": False, "deadline_minutes": 600} for s in CANARY_GROUPS_ALL]
     with engine_factory(devices=200) as engine:
         rollout = start_rollout(user=manager, stages=stages)
         wait_for(

@@ -12,7 +12,7 @@ from rollouts.models import EventKind, PauseCause, RolloutStatus, StageStatus
 from rollouts.services.actions import stage_accept_shortfall
 from rollouts.services.calls import call_send
 from rollouts.services.errors import ActionRefused
-from rollouts.services.gates import stage_gates
+from rollouts.services.gates import stage_gates, stage_numbers_sentence
 from rollouts.services.pauses import rollout_pause_for
 from rollouts.services.progress import stage_poll
 from tests.factories import DeviceProgressFactory, UserFactory
@@ -220,3 +220,21 @@ def test_a_stage_that_met_its_threshold_is_no_shortfall_to_accept():
 
     assert refused.value.code == "conflict"
     assert fresh(stage).shortfall_reason == ""
+
+
+def test_the_numbers_never_claim_devices_offline_when_their_state_could_not_be_read():
+    _, stage = open_stage(devices_total=20, count_success=15, count_pending=5)
+    numbers = {
+        "success": 15,
+        "devices": 20,
+        "percent": 75.0,
+        "needs": 95,
+        "failed": 0,
+        "pending": 5,
+        "offline": None,
+    }
+
+    sentence = stage_numbers_sentence(stage, numbers)
+
+    assert sentence.endswith("5 pending (whether they are online is unknown)")
+    assert "offline" not in sentence

@@ -127,7 +127,7 @@ FAULTS = (  # kind, apply (the call is carried out before the error), count
 )
 TIME_STEPS = (1, 5, 30)  # minutes on both clocks
 PAST_DEADLINE = "console clock past the deadline"
-HEAD_STARTS = ("none", "stage 1 deployed", "stage 1 done", "stage 2 done")
+HEAD_STARTS = ("none", "stage 1 deployed", "stage 1 done", "stage 2 deployed", "stage 2 done")
 
 
 def page_text(markup: str) -> str:
@@ -230,12 +230,13 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.rollout_id = rollout.pk
         if head_start != "none":
             self.engine_step()  # stage 1 deployed, its devices pending
-        if head_start in ("stage 1 done", "stage 2 done"):
+        if head_start in ("stage 1 done", "stage 2 deployed", "stage 2 done"):
             for _ in range(2):  # its devices finish, then any soak: stage 2 awaits approval
                 self.time_passes(TIME_STEPS[-1])
-        if head_start == "stage 2 done":
+        if head_start in ("stage 2 deployed", "stage 2 done"):
             stage_approve(rollout=rollout, actor=self.users["other"], comment="canary is fine")
-            self.engine_step()  # stage 2 deployed
+            self.engine_step()  # stage 2 deployed, its devices pending
+        if head_start == "stage 2 done":
             self.time_passes(TIME_STEPS[-1])  # its devices finish: stage 3 awaits approval
 
     # --- people -----------------------------------------------------------------------------
