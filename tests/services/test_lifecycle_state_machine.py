@@ -16,6 +16,7 @@ approval on stages 2 and 3; four-eyes on in some runs) started by one of two rel
   jumps past the open stage's deadline (time_machine; no row is edited). Each move ends with a
   reconcile tick (an engine step).
 After every step the invariants (1)-(6) are checked from fresh rows; (2b) after each tick.
+The sequences Hypothesis found and shrank (KNOWN_SEQUENCES) are replayed before the search.
 
 One simulator serves every example; each example resets it, the cache (API budget) and the
 rows it made (users are made once per test).
@@ -34,7 +35,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from hypothesis import HealthCheck, Phase, note
+from hypothesis import HealthCheck, Phase, currently_in_test_context, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -255,7 +256,8 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def attempt(self, who: str, action: str, text: str) -> None:
         """The action succeeds iff the lifecycle offered it to that manager just before."""
-        note(f"{who} tries {action}")
+        if currently_in_test_context():  # not in a replayed sequence (see KNOWN_SEQUENCES)
+            note(f"{who} tries {action}")
         allowed = self.allowed(who)
         rollout, stages = self.fresh()
         current = lifecycle.stage_current(stages)
@@ -552,6 +554,42 @@ MACHINE_SETTINGS = hypothesis_settings(
 )
 
 
+# Sequences Hypothesis found and shrank, replayed as printed before the search (what @example
+# is to @given); each step is followed by the invariants, as in a run.
+def blank_pause_reason() -> None:
+    """A person's pause with a blank reason left the rollout paused with an empty
+    status_reason (3). Fixed since: rollout_pause words one ("Paused by <who>; ...")."""
+    state = LifecycleMachine()
+    try:
+        state.start(four_eyes=False, soak=0, head_start="none")
+        state.invariants_hold()
+        state.person_does_what_is_offered(pick=1, text="", who="starter")
+        state.invariants_hold()
+    finally:
+        state.teardown()
+
+
+def refused_read_back_past_the_deadline() -> None:
+    """(2b) Stage 2 is monitoring when its group disappears from Upswift: every read-back of
+    it was refused (HTTP 400), so the gates never ran, the deadline never paused the rollout,
+    and it stayed running, "waiting for the devices of stage 2 until" a time long past.
+    Fixed since: a refused read pauses for a person (progress._read_refused), and a stage
+    whose read-back cannot finish still meets its deadline (gates.stage_deadline_check)."""
+    state = LifecycleMachine()
+    try:
+        state.start(four_eyes=False, soak=0, head_start="stage 2 deployed")
+        state.invariants_hold()
+        state.upswift_changes(change="TestGroup1 deleted")
+        state.invariants_hold()
+        state.time_passes(how=30)
+        state.invariants_hold()
+    finally:
+        state.teardown()
+
+
+KNOWN_SEQUENCES = (blank_pause_reason, refused_read_back_past_the_deadline)
+
+
 def test_the_lifecycle_the_engine_the_page_the_api_and_the_queries_agree(settings):
     with running_simulator(devices=200, offline_share=0.0, failure_rate=0.0) as sim:
         settings.UPSWIFT_API_URL = sim.base_url
@@ -580,6 +618,8 @@ def test_the_lifecycle_the_engine_the_page_the_api_and_the_queries_agree(setting
                 client.force_login(LifecycleMachine.users[who], backend=MODEL_BACKEND)
                 LifecycleMachine.clients[who] = client
         try:
+            for sequence in KNOWN_SEQUENCES:
+                sequence()
             run_state_machine_as_test(LifecycleMachine, settings=MACHINE_SETTINGS)
         finally:
             upswift_client.cache_clear()
