@@ -5,6 +5,16 @@ from rest_framework import serializers
 from rollouts.limits import MAX_STAGES, REASON_MAX
 
 
+def required_reason(*, why: str, help_text: str) -> serializers.CharField:
+    """A reason a person must give: "Say why <why>." when it is missing or blank."""
+    message = f"Say why {why}."
+    return serializers.CharField(
+        max_length=REASON_MAX,
+        help_text=help_text,
+        error_messages={"blank": message, "required": message},
+    )
+
+
 def _text(help_text: str) -> serializers.CharField:
     return serializers.CharField(
         max_length=REASON_MAX, required=False, allow_blank=True, default="", help_text=help_text
@@ -26,24 +36,15 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class AbortSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=REASON_MAX,
-        help_text="Why the rollout is aborted (required).",
-        error_messages={
-            "blank": "Say why the rollout is aborted.",
-            "required": "Say why the rollout is aborted.",
-        },
+    reason = required_reason(
+        why="the rollout is aborted", help_text="Why the rollout is aborted (required)."
     )
 
 
 class ShortfallSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=REASON_MAX,
+    reason = required_reason(
+        why="the stage is accepted below its threshold",
         help_text="Why the stage is accepted below its success threshold (required).",
-        error_messages={
-            "blank": "Say why the stage is accepted below its threshold.",
-            "required": "Say why the stage is accepted below its threshold.",
-        },
     )
 
 

@@ -4,6 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rollouts.api.action_serializers import required_reason
 from rollouts.limits import REASON_MAX
 from rollouts.models import WEEKDAY_NAMES, FreezeWindow, KillSwitchUse, Recurrence
 from rollouts.services.freeze_windows import WINDOW_FIELDS
@@ -47,24 +48,16 @@ class KillSwitchStateSerializer(serializers.Serializer):
 
 
 class KillSwitchEngageSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=REASON_MAX,
+    reason = required_reason(
+        why="every rollout is paused",
         help_text="Why every rollout is paused (required); each paused rollout says it.",
-        error_messages={
-            "blank": "Say why every rollout is paused.",
-            "required": "Say why every rollout is paused.",
-        },
     )
 
 
 class FreezeOverrideSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=REASON_MAX,
+    reason = required_reason(
+        why="this rollout goes on during the freeze",
         help_text="Why this rollout goes on during the freeze (required).",
-        error_messages={
-            "blank": "Say why this rollout goes on during the freeze.",
-            "required": "Say why this rollout goes on during the freeze.",
-        },
     )
 
 

@@ -35,6 +35,7 @@ from rollouts.models import (
     StageStatus,
 )
 from rollouts.services import freezes
+from rollouts.services.errors import ActionRefused
 
 OPERATE_PERMISSION = "rollouts.operate_rollout"
 OPEN_ROLLOUT_STATUSES = (
@@ -217,8 +218,6 @@ def action_check(*, rollout: Rollout, action: str, user, stages=None) -> list[Ro
     """Raise ActionRefused unless the rollout's state allows `action` now (and, to approve,
     `user` is not the starter of a four-eyes rollout); returns the stages it read. Who holds
     the operate permission is checked where the request comes in (view or API)."""
-    from rollouts.services.errors import ActionRefused
-
     if stages is None:
         stages = list(rollout.stages.order_by("position"))
     if action in allowed_actions(rollout=rollout, stages=stages, user=None):
