@@ -81,7 +81,7 @@ def approvals_run(sim: Any, count: int, pause: float) -> list[dict[str, float]]:
         stage_approve,
     )
     from rollouts.services.plans import plan_create
-    from tests.engine.helpers import wait_awaiting_approval
+    from tests.process.helpers import wait_awaiting_approval
     from tests.support.processes import wait_for
 
     user, _ = get_user_model().objects.get_or_create(username="bench")

@@ -115,7 +115,8 @@ def stage_deployed(label: str) -> tuple[Any, Any]:
     """A started rollout whose single `all` stage is deployed (monitoring)."""
     from django.contrib.auth import get_user_model
 
-    from rollouts.services import calls, engine
+    from rollouts.engine import calls
+    from rollouts.engine import steps as engine
     from rollouts.services.actions import rollout_create, rollout_start
     from rollouts.services.plans import plan_create
 
@@ -136,7 +137,7 @@ def stage_deployed(label: str) -> tuple[Any, Any]:
 
 
 def poll_pass(sim: Any, rollout: Any, stage: Any) -> dict[str, Any]:
-    from rollouts.services import progress
+    from rollouts.engine import progress
 
     since = len(sim.calls())
     timers = Timers()
@@ -176,8 +177,8 @@ def default_budget_poll(sim: Any, rollout: Any, stage: Any) -> dict[str, Any]:
     from django.core.cache import cache
     from django.test import override_settings
 
+    from rollouts.engine import progress
     from rollouts.models import ApiCall, CallKind
-    from rollouts.services import progress
 
     cache.clear()
     since = len(sim.calls())

@@ -5,8 +5,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from rollouts.services import engine
-from rollouts.services.workers import worker_heartbeat_record
+from rollouts.engine import steps as engine
+from rollouts.engine.workers import worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What the rollout engine needs from an Upswift API version, as a `typing.Protocol`.
 
 `UpswiftClient` (v1) satisfies `DeployApi`; the engine reaches it through
-`rollouts.services.client.upswift_client` and uses nothing else of it.
+`rollouts.engine.client.upswift_client` and uses nothing else of it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ class DeployApi(Protocol):
     `Transient.outcome_unknown`, `RateLimited.retry_after`). Its iterators would page v2's device
     listings, call `before_send` before each page, and yield device dicts in the v1 shape the
     engine reads (`device_uuid`, `updates` with their `comment` marker, `device_status`). The
-    engine would then choose the client in `rollouts/services/client.py`, and the deploy builder
-    in `rollouts/services/cohorts.py`, by API version. What v2 adds (deployment ids, abort) would
+    engine would then choose the client in `rollouts/engine/client.py`, and the deploy builder
+    in `rollouts/engine/cohorts.py`, by API version. What v2 adds (deployment ids, abort) would
     be new methods, outside this protocol.
     """
 

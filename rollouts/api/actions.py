@@ -1,6 +1,6 @@
 """POST /rollouts/{id}/<action>: start, approve, pause, resume, abort, retry, accept-shortfall,
 send-again, confirm-sent. Each calls one service; a state that does not allow the action is a
-409 (rollouts/services/lifecycle.py decides), and the answer is the rollout after."""
+409 (rollouts/engine/lifecycle.py decides), and the answer is the rollout after."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers

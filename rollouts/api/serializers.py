@@ -5,6 +5,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rollouts.engine.lifecycle import Action, Awaiting, allowed_actions, rollout_waiting
 from rollouts.limits import (
     COMMENT_MAX,
     MAX_GROUPS,
@@ -24,7 +25,6 @@ from rollouts.models import (
     RolloutStatus,
     StageSpec,
 )
-from rollouts.services.lifecycle import Action, Awaiting, allowed_actions, rollout_waiting
 from rollouts.services.plans import MAX_DEADLINE_MINUTES, MAX_SOAK_MINUTES, MIN_DEADLINE_MINUTES
 from upswift import DevicesFilter, InvalidRequest, deploy_update_request, redact
 
@@ -172,7 +172,7 @@ def open_stage(rollout: Rollout) -> RolloutStage | None:
 
 
 class RolloutSerializer(ScrubbedMixin, serializers.ModelSerializer):
-    """`waiting` and `actions` come from rollouts/services/lifecycle.py; `actions` are those
+    """`waiting` and `actions` come from rollouts/engine/lifecycle.py; `actions` are those
     of the user of the request in the serializer's context (none without one)."""
 
     plan_name = serializers.CharField(source="plan.name", read_only=True)

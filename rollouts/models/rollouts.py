@@ -62,7 +62,7 @@ class Rollout(models.Model):
     # Set while paused: what kind of thing the person is asked to decide (status_reason says it).
     pause_cause = models.CharField(max_length=20, choices=PauseCause.choices, blank=True)
     # One worker advances a rollout at a time: it holds this lease for the step (see
-    # rollouts/services/engine.py); an expired lease belongs to a worker that died.
+    # rollouts/engine/steps.py); an expired lease belongs to a worker that died.
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db.models import Case, Count, F, IntegerField, Prefetch, QuerySet, Sum, When
 from django.utils import timezone
 
+from rollouts.engine.budget import budget_status
 from rollouts.models import (
     ApiCall,
     CallKind,
@@ -17,7 +18,6 @@ from rollouts.models import (
     RolloutStatus,
 )
 from rollouts.selectors.approvals import approvers_for, approvers_list, stages_awaiting_approval
-from rollouts.services.budget import budget_status
 
 ACTIVE_LIMIT = 20
 TROUBLE_LIMIT = 8

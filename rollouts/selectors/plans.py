@@ -4,13 +4,13 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from rollouts.models import Plan, PlanStage
-from rollouts.services.cohorts import (
+from rollouts.engine.cohorts import (
     EmptyCohort,
     cohort_filter,
     deploy_filter,
     needs_project_groups,
 )
+from rollouts.models import Plan, PlanStage
 from upswift import DevicesFilter
 
 OTHER_GROUPS = "(every other group)"

@@ -8,6 +8,14 @@ from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from rollouts.engine.lifecycle import (
+    Awaiting,
+    Waiting,
+    allowed_actions,
+    retryable_stages,
+    rollout_waiting,
+    stage_current,
+)
 from rollouts.models import (
     FINISHED_ROLLOUT_STATUSES,
     ApiCall,
@@ -21,14 +29,6 @@ from rollouts.models import (
     StageStatus,
 )
 from rollouts.selectors.charts import SERIES_KINDS, StagePoint, stage_series
-from rollouts.services.lifecycle import (
-    Awaiting,
-    Waiting,
-    allowed_actions,
-    retryable_stages,
-    rollout_waiting,
-    stage_current,
-)
 
 EVENT_LIMIT = 50
 CALL_LIMIT = 10

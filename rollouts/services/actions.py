@@ -11,6 +11,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from rollouts.engine.calls import call_queue
+from rollouts.engine.cohorts import deploy_filter, stage_deploy_request
+from rollouts.engine.lifecycle import (
+    OPEN_ROLLOUT_STATUSES,
+    Action,
+    action_check,
+    retryable_stages,
+    stage_current,
+)
+from rollouts.engine.pauses import devices_with_queued_update, rollout_pause_for
+from rollouts.engine.recovery import calls_requeue_failed
 from rollouts.models import (
     ApiCall,
     CallKind,
@@ -23,19 +34,8 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
-from rollouts.services.calls import call_queue
-from rollouts.services.cohorts import deploy_filter, stage_deploy_request
 from rollouts.services.errors import ActionRefused
 from rollouts.services.events import TransitionConflict, event_record, transition
-from rollouts.services.lifecycle import (
-    OPEN_ROLLOUT_STATUSES,
-    Action,
-    action_check,
-    retryable_stages,
-    stage_current,
-)
-from rollouts.services.pauses import devices_with_queued_update, rollout_pause_for
-from rollouts.services.recovery import calls_requeue_failed
 
 
 def _enqueue_advance(rollout_id: int) -> None:
@@ -207,7 +207,7 @@ def rollout_resume(*, rollout: Rollout, actor, reason: str = "", event_details=N
 def stage_accept_shortfall(*, rollout: Rollout, actor, reason: str) -> RolloutStage:
     """Close the open stage below its success threshold, with the person's reason and the
     numbers they saw as evidence, and carry on with the next stage."""
-    from rollouts.services.gates import stage_numbers, stage_succeed
+    from rollouts.engine.gates import stage_numbers, stage_succeed
 
     if not reason.strip():
         raise ActionRefused(
@@ -263,7 +263,7 @@ def stage_deploy_resend(*, rollout: Rollout, actor, reason: str = "") -> Rollout
 
 def stage_deploy_confirm(*, rollout: Rollout, actor, reason: str = "") -> RolloutStage:
     """The person knows Upswift has the deploy whose answer was lost: nothing is sent again."""
-    from rollouts.services.calls import deploy_accepted
+    from rollouts.engine.calls import deploy_accepted
 
     stages = action_check(rollout=rollout, action=Action.CONFIRM_SENT, user=actor)
     stage = stage_current(stages)

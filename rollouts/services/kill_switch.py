@@ -10,12 +10,12 @@ kill_switch, and only those: a rollout paused for any other reason stays paused.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from rollouts.engine.pauses import rollout_pause_for
 from rollouts.models import KillSwitchUse, PauseCause, Rollout, RolloutStatus
 from rollouts.models.notifications import NotifyKind
 from rollouts.services.actions import rollout_resume
 from rollouts.services.errors import ActionRefused
 from rollouts.services.notifications import notify
-from rollouts.services.pauses import rollout_pause_for
 
 
 def _admin_only(actor, what: str) -> None:

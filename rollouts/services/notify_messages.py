@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from rollouts.engine import lifecycle
 from rollouts.models import (
     Event,
     EventKind,
@@ -22,7 +23,6 @@ from rollouts.models import (
     RolloutStage,
     WorkerHeartbeat,
 )
-from rollouts.services import lifecycle
 
 # Every message key becomes the same idempotency key on every try and every run of a task.
 KEY_NAMESPACE = uuid.UUID("6f1c2b0e-4d0a-4a57-9b8e-2f7a3c5d9e11")

@@ -8,10 +8,10 @@ import copy
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
+from rollouts.engine.lifecycle import Action, action_check
 from rollouts.models import EventKind, Rollout, RolloutStage, RolloutStatus, StageStatus
 from rollouts.services.errors import ActionRefused
 from rollouts.services.events import TransitionConflict, event_record
-from rollouts.services.lifecycle import Action, action_check
 from rollouts.services.plans import plan_stages_validate
 
 EDITABLE_FIELDS = RolloutStage.SPEC_FIELDS

@@ -4,13 +4,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from rollouts.engine.lifecycle import allowed_actions
 from rollouts.forms.rollouts import AbortForm, ApproveForm, ReasonForm, RolloutForm
 from rollouts.models import DeviceStatus, Plan
 from rollouts.selectors import rollouts as selectors
 from rollouts.selectors.plans import plan_preview
 from rollouts.services.actions import rollout_launch
 from rollouts.services.events import TransitionConflict
-from rollouts.services.lifecycle import allowed_actions
 from rollouts.views.access import ADD_ROLLOUT, OPERATE, VIEW, VIEW_PLANS, console_view
 from rollouts.views.polling import poll_first, poll_next
 

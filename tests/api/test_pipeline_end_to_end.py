@@ -7,7 +7,7 @@ import requests
 
 from rollouts.models import Rollout
 from rollouts.services.tokens import api_token_create
-from tests.engine.helpers import rollout_updates_per_device
+from tests.process.helpers import rollout_updates_per_device
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.integration

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import responses
 from django.utils import timezone
 
+from rollouts.engine.client import upswift_client
+from rollouts.engine.steps import rollout_advance
 from rollouts.models import ApiToken, Plan, Rollout, RolloutStage, StageStatus
 from rollouts.services.actions import (
     rollout_create,
@@ -13,8 +15,6 @@ from rollouts.services.actions import (
     rollout_start,
     stage_approve,
 )
-from rollouts.services.client import upswift_client
-from rollouts.services.engine import rollout_advance
 from rollouts.services.events import event_record
 from rollouts.services.plans import plan_create
 from rollouts.services.tokens import api_token_create

@@ -11,8 +11,8 @@ import pytest
 import requests
 from django.forms.models import model_to_dict
 
+from rollouts.engine.client import upswift_client
 from rollouts.models import ApiCall, ApiToken, Event, Rollout, RolloutStage
-from rollouts.services.client import upswift_client
 from tests.support.processes import wait_for
 from tests.support.roles import PASSWORD
 

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rollouts.models import RolloutStatus
-from tests.engine.helpers import start_rollout, wait_status
+from tests.process.helpers import start_rollout, wait_status
 from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.integration

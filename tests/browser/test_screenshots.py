@@ -25,7 +25,7 @@ from rollouts.models.notifications import SUBSCRIBABLE_KINDS
 from rollouts.services.actions import rollout_create, rollout_start, stage_approve
 from rollouts.services.notifications import channel_create
 from rollouts.services.plans import plan_create
-from tests.engine.helpers import wait_awaiting_approval, wait_status
+from tests.process.helpers import wait_awaiting_approval, wait_status
 from tests.factories import EventFactory, RolloutFactory, RolloutStageFactory
 from tests.support.browser import DESKTOP, PHONE, sign_in
 from tests.support.processes import wait_for

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rollouts import notification_tasks
+from rollouts.engine.gates import stage_succeed
+from rollouts.engine.pauses import rollout_pause_for
 from rollouts.models import (
     SUBSCRIBABLE_KINDS,
     ChannelKind,
@@ -23,11 +25,9 @@ from rollouts.models import (
     PauseCause,
 )
 from rollouts.services.events import event_record
-from rollouts.services.gates import stage_succeed
 from rollouts.services.notifications import channel_create, channel_update, notify
 from rollouts.services.notify_events import NOTIFY_EVENT_TASK
 from rollouts.services.notify_messages import message_for_event
-from rollouts.services.pauses import rollout_pause_for
 from tests.factories import RolloutFactory, RolloutStageFactory, UserFactory, WorkerHeartbeatFactory
 from tests.notifications.conftest import webhook
 from upswift_console.celery import app

@@ -6,8 +6,8 @@ from functools import partial
 
 import pytest
 
+from rollouts.engine.pauses import rollout_pause_for
 from rollouts.models import Delivery, DeliveryState, NotifyKind, PauseCause
-from rollouts.services.pauses import rollout_pause_for
 from tests.factories import RolloutFactory, RolloutStageFactory
 from tests.notifications.conftest import webhook
 from tests.notifications.receivers import http_receiver, signature_valid

@@ -1,13 +1,13 @@
 import pytest
 from django.contrib.auth.models import Permission
 
+from rollouts.engine.lifecycle import Awaiting, rollout_waiting
 from rollouts.models import RolloutStatus, StageStatus
 from rollouts.selectors.approvals import (
     approvers_for,
     approvers_list,
     stages_awaiting_approval,
 )
-from rollouts.services.lifecycle import Awaiting, rollout_waiting
 from tests.factories import UserFactory
 from tests.support.console_data import rollout_built
 

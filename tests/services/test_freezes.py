@@ -8,6 +8,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from rollouts.engine import steps as engine
+from rollouts.engine.lifecycle import Awaiting, rollout_waiting
 from rollouts.models import (
     ApiCall,
     Event,
@@ -17,13 +19,11 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
-from rollouts.services import engine
 from rollouts.services.errors import ActionRefused
 from rollouts.services.freeze_windows import freeze_window_create, rollout_freeze_override
 from rollouts.services.freezes import freeze_active, freeze_until, start_hold
-from rollouts.services.lifecycle import Awaiting, rollout_waiting
 from tests.factories import UserFactory
-from tests.services.helpers import started
+from tests.engine.scenes import started
 
 pytestmark = pytest.mark.django_db
 

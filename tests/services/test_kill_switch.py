@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from rollouts.engine import steps as engine
+from rollouts.engine.lifecycle import Awaiting, rollout_waiting
 from rollouts.models import (
     ApiCall,
     Event,
@@ -16,7 +18,6 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
-from rollouts.services import engine
 from rollouts.services.actions import rollout_pause, rollout_resume
 from rollouts.services.errors import ActionRefused
 from rollouts.services.kill_switch import (
@@ -24,9 +25,8 @@ from rollouts.services.kill_switch import (
     rollouts_pause_all,
     rollouts_resume_paused_by_switch,
 )
-from rollouts.services.lifecycle import Awaiting, rollout_waiting
 from tests.factories import RolloutFactory, UserFactory
-from tests.services.helpers import started
+from tests.engine.scenes import started
 
 pytestmark = pytest.mark.django_db
 

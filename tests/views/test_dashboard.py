@@ -2,8 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from rollouts.engine.budget import budget_acquire, budget_cooldown
 from rollouts.models import RolloutStatus, StageStatus
-from rollouts.services.budget import budget_acquire, budget_cooldown
 from tests.factories import ApiCallFactory, EventFactory, WorkerHeartbeatFactory
 from tests.support.console_data import rollout_built
 from tests.support.roles import user_with_role

@@ -1,5 +1,5 @@
 """The rollout page says what the rollout waits for, and offers the decisions its state allows
-(rollouts/services/lifecycle.py decides): accept a shortfall, send a lost deploy again or say
+(rollouts/engine/lifecycle.py decides): accept a shortfall, send a lost deploy again or say
 it was sent. States are rows (tests/support/console_data.py), no engine."""
 
 import re
