@@ -5,7 +5,7 @@ import time
 import pytest
 
 from rollouts.models import ApiCall, Event, EventKind, RolloutStatus
-from tests.engine.helpers import (
+from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
     rollout_updates_per_device,

@@ -7,7 +7,7 @@ import requests
 
 from rollouts.models import Event, EventKind, RolloutStatus
 from rollouts.services.tokens import api_token_create
-from tests.engine.helpers import (
+from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
     start_rollout,

@@ -11,7 +11,7 @@ from kombu import Connection
 from rollouts.models import Event, EventKind, RolloutStatus
 from rollouts.services import actions
 from rollouts.tasks import rollout_advance_task
-from tests.engine.helpers import (
+from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
     describe_rollout,
