@@ -48,8 +48,6 @@ def service_errors() -> Iterator[None]:
         if code == "invalid":
             raise exceptions.ValidationError({exc.field or NON_FIELD: [str(exc)]}) from exc
         raise Conflict(str(exc)) from exc
-    except PermissionError as exc:
-        raise exceptions.PermissionDenied(str(exc)) from exc
 
 
 def django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rollouts.models import ApiToken, token_hash
+from rollouts.services.errors import ActionRefused
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
 def api_token_revoke(*, token: ApiToken, actor) -> bool:
     """Revoke for good. Only its owner or a superuser may. False if it was already revoked."""
     if actor is None or not (actor.pk == token.user_id or actor.is_superuser):
-        raise PermissionError("Only the token's owner or an admin can revoke it.")
+        raise ActionRefused(
+            "Only the token's owner or an admin can revoke it.", code="permission_denied"
+        )
     now = timezone.now()
     revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
     if revoked:

@@ -24,7 +24,7 @@ def _act(request: HttpRequest, pk: int, form_class, action: Callable[[Rollout, d
         return redirect("rollout_detail", pk=pk)
     try:
         done = action(rollout, form.cleaned_data)
-    except (TransitionConflict, PermissionError, ValueError) as exc:
+    except TransitionConflict as exc:  # ActionRefused included: the sentence is for the person
         messages.error(request, f"Nothing was done: {exc}")
     else:
         messages.success(request, done)

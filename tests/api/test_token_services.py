@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from rollouts.models import ApiToken, token_hash
+from rollouts.services.errors import ActionRefused
 from rollouts.services.tokens import api_token_authenticate, api_token_create, api_token_revoke
 from tests.factories import UserFactory
 
@@ -76,8 +77,9 @@ def test_only_the_owner_or_an_admin_may_revoke():
     owner = UserFactory()
     token, raw = api_token_create(user=owner, name="ci")
 
-    with pytest.raises(PermissionError):
+    with pytest.raises(ActionRefused) as refused:
         api_token_revoke(token=token, actor=UserFactory())
+    assert refused.value.code == "permission_denied"
     assert api_token_authenticate(raw) == owner
 
     assert api_token_revoke(token=token, actor=UserFactory(is_superuser=True)) is True
