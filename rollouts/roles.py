@@ -1,6 +1,13 @@
-"""Roles are Django groups with permissions: viewer, release manager (admins are superusers)."""
+"""Roles are Django groups with permissions (admins are superusers).
+
+Approving a stage and operating a rollout (start, pause, resume, retry, abort) are separate
+permissions, so a team can give them to different people: an approver judges the evidence, an
+operator runs the release, a release manager does both. Only an admin changes a plan's four-eyes
+flag (rollouts/services/plans.py)."""
 
 VIEWER = "Viewer"
+APPROVER = "Approver"
+OPERATOR = "Operator"
 RELEASE_MANAGER = "Release manager"
 
 VIEW_PERMISSIONS = [
@@ -12,15 +19,21 @@ VIEW_PERMISSIONS = [
     "view_event",
     "view_apicall",
 ]
+OPERATE_PERMISSIONS = ["add_plan", "change_plan", "add_rollout", "operate_rollout"]
 ROLE_PERMISSIONS = {
     VIEWER: VIEW_PERMISSIONS,
-    RELEASE_MANAGER: [
-        *VIEW_PERMISSIONS,
-        "add_plan",
-        "change_plan",
-        "add_rollout",
-        "operate_rollout",
-    ],
+    APPROVER: [*VIEW_PERMISSIONS, "approve_rollout"],
+    OPERATOR: [*VIEW_PERMISSIONS, *OPERATE_PERMISSIONS],
+    RELEASE_MANAGER: [*VIEW_PERMISSIONS, *OPERATE_PERMISSIONS, "approve_rollout"],
+}
+# The names `create_user --role` takes; "admin" makes a superuser (no group).
+ADMIN = "admin"
+ROLE_NAMES = {
+    "viewer": VIEWER,
+    "approver": APPROVER,
+    "operator": OPERATOR,
+    "release-manager": RELEASE_MANAGER,
+    ADMIN: None,
 }
 
 
