@@ -126,6 +126,7 @@ def figures(run: dict[str, Any]) -> dict[str, Any]:
                 "engine_lag": seen - met[n],
                 "to_next": ends - seen,
                 "polls": len(sent),
+                "reads": sum(p or 0 for p in polls.values_list("pages", flat=True)),
                 "poll_gap": statistics.median(gaps) if gaps else float("nan"),
             }
         )
@@ -140,7 +141,8 @@ def report(args: argparse.Namespace, env: dict[str, str], runs: list[dict[str, A
         "",
         f"- Command: `.venv/bin/python bench/bench_end_to_end.py --devices {args.devices} "
         f"--speedup {args.speedup:g} --poll-seconds {args.poll_seconds:g} --reconcile-seconds "
-        f"{args.reconcile_seconds:g} --threshold {args.threshold} --runs {args.runs}`",
+        f"{args.reconcile_seconds:g} --threshold {args.threshold} --runs {args.runs}"
+        f"{'' if args.adaptive else ' --fixed'}`",
         f"- Date (`date -u`): {_date_u()}",
         f"- Machine: {machine()}, {ram_gb():.0f} GB RAM; load average at start "
         f"{args.load:.2f} (other engineers' test suites share the 2 cores)",
@@ -166,19 +168,25 @@ def report(args: argparse.Namespace, env: dict[str, str], runs: list[dict[str, A
             f"**ratio {ratio:.2f}**; rollout_start → first deploy {fig['first_deploy']:.2f} s.",
             "",
             "| stage | devices | deploy at s | ideal s | engine lag s | to next s | polls "
-            "| median s between polls |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| read calls | median s between polls |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in fig["rows"]:
             lines.append(
                 f"| {r['label']} | {r['devices']} | {r['deploy_at']:.2f} | {r['ideal']:.2f} "
                 f"| {r['engine_lag']:.2f} | {r['to_next']:.2f} | {r['polls']} "
-                f"| {r['poll_gap']:.2f} |"
+                f"| {r['reads']} | {r['poll_gap']:.2f} |"
             )
         lag = sum(r["engine_lag"] for r in fig["rows"])
         to_next = sum(r["to_next"] for r in fig["rows"])
+        rows = fig["rows"]
         lines += [
             "",
+            f"Read calls per stage (devices_details pages): mean "
+            f"{statistics.mean(r['reads'] for r in rows):.1f}; passes per stage mean "
+            f"{statistics.mean(r['polls'] for r in rows):.1f}; engine lag per stage mean "
+            f"{statistics.mean(r['engine_lag'] for r in rows):.2f} s "
+            f"({'adaptive' if args.adaptive else 'fixed'} read-back).",
             f"Overhead {fig['wall'] - fig['ideal']:.1f} s = first deploy "
             f"{fig['first_deploy']:.2f} + engine lag {lag:.2f} + to next {to_next:.2f} s.",
             "",
@@ -205,6 +213,9 @@ def main() -> int:
     parser.add_argument("--threshold", type=int, default=95, help="success threshold, %%")
     parser.add_argument("--truth-interval", type=float, default=0.1)
     parser.add_argument("--runs", type=int, default=1, help="rollouts, one after the other")
+    parser.add_argument(
+        "--fixed", dest="adaptive", action="store_false", help="read back every poll interval"
+    )
     parser.add_argument("--redis-db", type=int, default=4)
     parser.add_argument("--db", default="bench_e2e", help="PostgreSQL database (recreated)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
@@ -236,6 +247,7 @@ def main() -> int:
             "UPSWIFT_TIMEOUT_SECONDS": "5",
             "ROLLOUT_POLL_SECONDS": f"{args.poll_seconds:g}",
             "ROLLOUT_RECONCILE_SECONDS": f"{args.reconcile_seconds:g}",
+            "ROLLOUT_ADAPTIVE_READS": "true" if args.adaptive else "false",
         }
         django_setup(env)
         from tests.support.processes import celery_beat, celery_worker, wait_for

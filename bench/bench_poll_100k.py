@@ -6,7 +6,7 @@
 In-process, no worker: a fresh PostgreSQL database (dropped, created, migrated), the simulator
 (time frozen) with a fleet sized so its Demo project holds ~100,000 devices, and for each page
 size one rollout whose single `all` stage is begun and deployed through the engine
-(engine.stage_begin + calls.calls_send_due). Then, after simulated time moves on,
+(engine.stage_begin + outbox.calls_send_due). Then, after simulated time moves on,
 progress.stage_poll(...) is timed twice: pass 1 inserts every DeviceProgress row, pass 2
 updates them. Measured: devices_details calls per pass (from the simulator's call log; target
 ceil(devices / page size)) and seconds per pass (target ≤ 10 s), split into HTTP (time inside
@@ -115,7 +115,7 @@ def stage_deployed(label: str) -> tuple[Any, Any]:
     """A started rollout whose single `all` stage is deployed (monitoring)."""
     from django.contrib.auth import get_user_model
 
-    from rollouts.engine import calls
+    from rollouts.engine import outbox
     from rollouts.engine import steps as engine
     from rollouts.services.actions import rollout_create, rollout_start
     from rollouts.services.plans import plan_create
@@ -130,7 +130,7 @@ def stage_deployed(label: str) -> tuple[Any, Any]:
     stage = rollout.stages.get(position=1)
     assert engine.stage_begin(rollout=rollout, stage=stage, earlier=[])
     stage.refresh_from_db()
-    assert calls.calls_send_due(rollout=rollout, stage=stage)
+    assert outbox.calls_send_due(rollout=rollout, stage=stage)
     stage.refresh_from_db()
     assert stage.status == "monitoring", stage.status
     return rollout, stage
@@ -217,7 +217,7 @@ def report(
         f"fleet generation + start {args.startup:.1f} s. PostgreSQL on 127.0.0.1, in-process "
         "engine calls, UPSWIFT_CALLS_PER_MINUTE=0.",
         "- One `all` stage per page size, deployed through engine.stage_begin + "
-        "calls.calls_send_due; pass 1 after 2 simulated minutes (inserts every row), pass 2 "
+        "outbox.calls_send_due; pass 1 after 2 simulated minutes (inserts every row), pass 2 "
         "after 5 more (updates them). HTTP = time inside UpswiftClient.send (request + JSON "
         "decode; server share in brackets), SQL = connection.execute_wrapper, rest = Python "
         "(matching updates, building and comparing rows, preparing the upsert).",
