@@ -7,7 +7,7 @@ SIM_PORT ?= 8765
 SIM_TOKEN ?= sim-demo-token
 PORT ?= 8000
 
-.PHONY: run test lint setup system-deps clean
+.PHONY: run test lint setup system-deps clean bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,9 @@ setup: $(VENV)/.installed .env
 
 run: setup
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_setup
-	PORT=$(PORT) SIM_PORT=$(SIM_PORT) SIM_TOKEN=$(SIM_TOKEN) $(VENV)/bin/honcho -f Procfile.dev start
+	$(PY) manage.py demo_setup --url http://127.0.0.1:$(PORT)/
+	PORT=$(PORT) SIM_PORT=$(SIM_PORT) SIM_TOKEN=$(SIM_TOKEN) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} \
+		$(VENV)/bin/honcho -f Procfile.dev start
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -44,6 +45,11 @@ test: system-deps lint
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_REDIS_URL)/0} \
 	CACHE_URL=$${CACHE_URL:-$(TEST_REDIS_URL)/1} \
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Every benchmark at a small size, in a few minutes (the PostgreSQL and Redis above); the
+# full-size figures and their commands are in docs/benchmarks.md.
+bench: setup
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf var/ staticfiles/

@@ -40,6 +40,7 @@ def worker_env(transactional_db, tmp_path):
 
 from tests.support.browser import browser, open_page  # noqa: E402,F401  (fixtures)
 from tests.support.engine import engine_factory  # noqa: E402,F401  (fixture)
+from tests.support.fleet import fleet_sim  # noqa: E402,F401  (fixture)
 from tests.support.roles import (  # noqa: E402,F401  (fixtures)
     console_admin,
     console_test_settings,

@@ -23,7 +23,7 @@ def _tracked(*patterns: str) -> list[str]:
 def test_no_app_module_is_longer_than_a_reader_can_hold():
     long = {}
     for name in _tracked("rollouts/*.py", "upswift/*.py", "upswift_console/*.py"):
-        if "/migrations/" in name:
+        if "/migrations/" in name or not (ROOT / name).exists():
             continue
         lines = (ROOT / name).read_text().count("\n")
         if lines > MODULE_LINES_MAX:

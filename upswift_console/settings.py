@@ -5,13 +5,18 @@ A `.env` file at the top of the checkout is read when present; `make run` writes
 laptop. Secrets may also be given as files: `SECRET_KEY_FILE`, `UPSWIFT_USER_TOKEN_FILE`.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import schedule
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+
+from upswift_console import api_settings
+from upswift_console.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -60,16 +65,22 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "rollouts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "upswift_console.middleware.RequireContentLength",  # before anything reads a body
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "upswift_console.middleware.NeutraliseBidiControls",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "upswift_console.middleware.SessionLifetime",
+    "rollouts.middleware.PageTimezoneMiddleware",  # pages in the viewer's zone; API in UTC
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its page
@@ -97,9 +108,19 @@ TEMPLATES = [
 # --- Database: PostgreSQL in production and CI, a SQLite file on a laptop -------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share the file: wait for locks instead of failing, and keep the
-    # test database in a file too, so test-started workers can open it.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web, worker and beat share the file. WAL lets readers go on while one process writes;
+    # a writer waits up to `timeout` seconds for the lock instead of failing; and IMMEDIATE
+    # takes the write lock when a transaction begins, so two transactions that both read and
+    # then write queue up rather than one failing with "database is locked" at once (a
+    # deferred transaction cannot wait for a lock it would need to upgrade to). The test
+    # database is a file too, so test-started workers can open it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT_SECONDS", default=20.0),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -120,22 +141,52 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Sign-in throttling (django-axes) ------------------------------------------------------
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
 # refused for the cool-off, right password or not. Per pair: a guesser elsewhere cannot lock
-# a person out, nor one person a shared office address (behind a proxy REMOTE_ADDR is the
-# proxy's, so the limit is then per username). API bearer tokens never go through
-# authenticate(): pipelines are not affected.
+# a person out, nor one person a shared office address. An address with
+# AXES_ADDRESS_FAILURE_LIMIT wrong passwords for any usernames is refused as a whole
+# (upswift_console/signin.py). Behind a reverse proxy, list it in TRUSTED_PROXIES (addresses
+# or networks): the client's address is then read from X-Forwarded-For, which is ignored
+# otherwise (upswift_console/proxies.py; the API's address limit and the /metrics allow-list
+# use the same address). API bearer tokens never go through authenticate().
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before checking
     "django.contrib.auth.backends.ModelBackend",
+    "rollouts.sso.ConsoleOIDCBackend",  # single sign-on; does nothing until OIDC_RP_CLIENT_ID
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "upswift_console.signin.ConsoleAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "upswift_console.proxies.client_address"
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Single sign-on: OpenID Connect (README "Single sign-on"), on when OIDC_RP_CLIENT_ID is set
+# mozilla-django-oidc reads these; rollouts/sso.py maps the role claim to the console's roles.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="groups")
+OIDC_ROLE_MAP = env.str("OIDC_ROLE_MAP", default="")  # "claim-value=Role name,..."
+OIDC_DEFAULT_ROLE = env.str("OIDC_DEFAULT_ROLE", default="Viewer")  # empty: refuse unmapped
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -155,7 +206,10 @@ STORAGES = {
 }
 
 # --- Security: safe by default once DEBUG is off -------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust `X-Forwarded-Proto: https` only when a TLS proxy in front sets it (and strips a
+# client's own): anyone reaching the console directly could otherwise claim HTTPS.
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -164,6 +218,29 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sessions end after SESSION_IDLE_MINUTES without a request of the person's own, and
+# SESSION_MAX_HOURS after signing in (upswift_console/middleware.py, SessionLifetime).
+SESSION_IDLE_SECONDS = env.float("SESSION_IDLE_MINUTES", default=30.0) * 60
+SESSION_MAX_SECONDS = env.float("SESSION_MAX_HOURS", default=12.0) * 3600
+SESSION_COOKIE_AGE = int(SESSION_MAX_SECONDS)
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this site only.
+# No inline script or event handler runs (behaviour lives in static/js/); style attributes are
+# allowed (bar widths), <style> elements are not: htmx's own is turned off in base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Upswift API -----------------------------------------------------------------------------
 UPSWIFT_API_URL = env.str("UPSWIFT_API_URL", default="https://api.upswift.io/v1")
@@ -172,9 +249,20 @@ UPSWIFT_USER_TOKEN = env_secret("UPSWIFT_USER_TOKEN")
 UPSWIFT_CALLS_PER_MINUTE = env.int("UPSWIFT_CALLS_PER_MINUTE", default=60)
 UPSWIFT_TIMEOUT_SECONDS = env.float("UPSWIFT_TIMEOUT_SECONDS", default=20.0)
 UPSWIFT_PAGE_SIZE = env.int("UPSWIFT_PAGE_SIZE", default=100)
+# The fleet inventory (rollouts/engine/inventory.py): a project's devices are read again when
+# its last whole read is older than FLEET_MAX_AGE_SECONDS; the read never takes more than
+# FLEET_BUDGET_SHARE of a minute's calls, so rollouts' own reads always have the rest.
+# FLEET_PROJECTS: projects to read besides those named by plans and rollouts (comma-separated).
+FLEET_REFRESH_SECONDS = env.float("FLEET_REFRESH_SECONDS", default=60.0)
+FLEET_MAX_AGE_SECONDS = env.float("FLEET_MAX_AGE_SECONDS", default=900.0)
+FLEET_BUDGET_SHARE = env.float("FLEET_BUDGET_SHARE", default=0.5)
+FLEET_PROJECTS = env.list("FLEET_PROJECTS", default=[])
 # How often an open stage's progress is read back, and how often beat reconciles.
 ROLLOUT_POLL_SECONDS = env.float("ROLLOUT_POLL_SECONDS", default=10.0)
 ROLLOUT_RECONCILE_SECONDS = env.float("ROLLOUT_RECONCILE_SECONDS", default=5.0)
+# Adaptive read-back (rollouts/engine/read_schedule.py): between ROLLOUT_POLL_SECONDS / 2 and
+# 3 x ROLLOUT_POLL_SECONDS, by how fast the stage nears its threshold; off = every interval.
+ROLLOUT_ADAPTIVE_READS = env.bool("ROLLOUT_ADAPTIVE_READS", default=True)
 # A device the deploy missed (offline, or mid-update) is swept at most this often.
 ROLLOUT_SWEEP_SECONDS = env.float("ROLLOUT_SWEEP_SECONDS", default=120.0)
 # Transient API errors: exponential backoff with jitter, capped; then the rollout pauses.
@@ -190,6 +278,9 @@ ROLLOUT_UNKNOWN_CHECKS = env.int("ROLLOUT_UNKNOWN_CHECKS", default=3)
 # The hard limit of one engine step (a Celery task). A worker holds a rollout's lease this long
 # at most, and a call still `sending` after it belongs to a worker that is gone.
 ROLLOUT_STEP_TIME_LIMIT = env.int("ROLLOUT_STEP_TIME_LIMIT", default=150)
+# Four-eyes for every rollout, whatever its plan says: the person who starts a rollout never
+# approves one of its stages. Only whoever deploys the console can switch it off.
+ROLLOUT_FOUR_EYES = env.bool("ROLLOUT_FOUR_EYES", default=False)
 
 # --- Notifications: webhooks, email, chat through Apprise (README "Notifications") -----------
 # The console's address, for the links in messages.
@@ -226,8 +317,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Upswift Console <con
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A broker that needs no server and works across processes on one machine.
+    # The folders are made when the Celery app loads this (upswift_console/celery.py), not
+    # here: importing the settings writes nothing.
     _broker_dir = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
-    (_broker_dir / "queue").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -258,6 +350,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(ROLLOUT_RECONCILE_SECONDS),
         "options": {"expires": ROLLOUT_RECONCILE_SECONDS * 2},
     },
+    "fleet-refresh": {
+        "task": "rollouts.tasks.fleet_refresh",
+        "schedule": schedule(FLEET_REFRESH_SECONDS),
+        "options": {"expires": FLEET_REFRESH_SECONDS},
+    },
     "worker-heartbeat": {
         "task": "rollouts.tasks.worker_heartbeat",
         "schedule": schedule(30.0),
@@ -275,62 +372,28 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- REST API for CI/CD pipelines (/api/v1/): personal bearer tokens, JSON only ------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rollouts.api.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rollouts.api.permissions.ActionPermissions"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rollouts.api.parsers.JSONParser"],
-    "DEFAULT_METADATA_CLASS": None,  # OPTIONS is a 405: no CORS, the schema describes the API
-    "DEFAULT_PAGINATION_CLASS": "rollouts.api.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "rollouts.api.errors.api_exception_handler",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Upswift Console API",
-    "DESCRIPTION": "Staged rollouts for CI/CD pipelines. Authenticate with "
-    "`Authorization: Bearer <token>`; create a token at /account/tokens/.",
-    "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": "/api/v1",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "RolloutStatusEnum": "rollouts.models.RolloutStatus",
-        "StageStatusEnum": "rollouts.models.StageStatus",
-        "EventKindEnum": "rollouts.models.EventKind",
-        "CallKindEnum": "rollouts.models.CallKind",
-        "WaitingKindEnum": "rollouts.engine.lifecycle.Awaiting",
-        "PauseCauseEnum": "rollouts.models.PauseCause",
-        "ActionEnum": "rollouts.engine.lifecycle.Action",
-        "ChannelKindEnum": "rollouts.models.ChannelKind",
-        "NotifyKindEnum": "rollouts.models.NotifyKind",
-        "DeliveryStateEnum": "rollouts.models.DeliveryState",
-    },
-    # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN at run time.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-}
+# --- Prometheus metrics (/metrics, README "Metrics"): off (404) until one of these is set ---
+# A scraper sends `Authorization: Bearer <METRICS_TOKEN>`, or connects from an address in
+# METRICS_ALLOWED_IPS (comma-separated addresses or networks, e.g. 10.0.0.0/8; behind a proxy
+# listed in TRUSTED_PROXIES, the client's forwarded address).
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
 
-# --- Logging: to stdout, with secrets scrubbed from every record ---------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "upswift_console.logging.RedactSecretsFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
-        },
-        "discard": {"class": "logging.NullHandler"},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Apprise logs its URLs (chat credentials): its messages are kept per delivery try,
-    # redacted, and never printed.
-    "loggers": {"apprise": {"handlers": ["discard"], "level": "WARNING", "propagate": False}},
-}
+# --- REST API for CI/CD pipelines (/api/v1/): upswift_console/api_settings.py --------------
+# Throttled per bearer token and per client address (429 + Retry-After); the address is the one
+# sign-in throttling counts (TRUSTED_PROXIES).
+REST_FRAMEWORK = api_settings.rest_framework(
+    token_rate=env.str("API_RATE_PER_TOKEN", default="600/minute"),
+    address_rate=env.str("API_RATE_PER_ADDRESS", default="1200/minute"),
+)
+# The schema and the docs pages need a signed-in person or an API token (rollouts/api/docs.py).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+SPECTACULAR_SETTINGS = api_settings.spectacular(site_url=SITE_URL)
+
+# --- Logging: to stdout, with secrets scrubbed from every record (upswift_console/logging.py)
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))

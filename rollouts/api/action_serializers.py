@@ -25,10 +25,25 @@ class StartSerializer(serializers.Serializer):
     scheduled_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="Start then instead of now."
     )
+    overlap_reason = _text(
+        help_text="A release manager starting it although another active rollout targets some "
+        "of the same devices (else 409 naming that rollout): why. Kept as an event."
+    )
 
 
 class ApproveSerializer(serializers.Serializer):
-    comment = _text(help_text="Shown in the rollout's history.")
+    comment = _text(
+        help_text="Shown in the rollout's history; required under four-eyes and when the "
+        "previous stage fell short (see GET /rollouts/{id}/approval)."
+    )
+    fingerprint = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The `fingerprint` of the evidence you reviewed: if what matters changed "
+        "since, the answer is 409 `numbers_changed` with the new evidence.",
+    )
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -1,14 +1,15 @@
 """POST /rollouts/{id}/<action>: start, approve, pause, resume, abort, retry, accept-shortfall,
 send-again, confirm-sent. Each calls one service; a state that does not allow the action is a
-409 (rollouts/engine/lifecycle.py decides), and the answer is the rollout after."""
+409 (rollouts/engine/lifecycle.py decides), and the answer is the rollout after, with its
+ETag. With `If-Match`, the action is taken only on the rollout as the client last read it
+(else 412, see conditional.py)."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from rollouts.api import selectors
+from rollouts.api import conditional, selectors
 from rollouts.api.action_serializers import (
     AbortSerializer,
     ApproveSerializer,
@@ -17,12 +18,13 @@ from rollouts.api.action_serializers import (
     ShortfallSerializer,
     StartSerializer,
 )
-from rollouts.api.base import found, responses, valid
+from rollouts.api.base import ApiView, found, responses, valid
 from rollouts.api.errors import Conflict, service_errors
-from rollouts.api.permissions import OPERATE_ROLLOUT, VIEW_ROLLOUT
+from rollouts.api.permissions import APPROVE_ROLLOUT, OPERATE_ROLLOUT, VIEW_ROLLOUT
 from rollouts.api.serializers import RolloutDetailSerializer, open_stage
 from rollouts.models import Rollout
 from rollouts.services.actions import (
+    NumbersChanged,
     rollout_abort,
     rollout_pause,
     rollout_resume,
@@ -35,20 +37,26 @@ from rollouts.services.actions import (
 )
 
 
-class RolloutActionView(GenericAPIView):
+def rollout_data(view, pk: int) -> dict:
+    """The rollout as GET /rollouts/{id} answers it to this request's user (its ETag's input)."""
+    rollout = selectors.rollout_detail(pk=pk)
+    return RolloutDetailSerializer(rollout, context=view.get_serializer_context()).data
+
+
+class RolloutActionView(ApiView):
     """POST an action; the answer is the rollout as it is after it."""
 
     required_perms = {"POST": (VIEW_ROLLOUT, OPERATE_ROLLOUT)}
     input_serializer: type[serializers.Serializer]
+    etag_answers = if_match = ("POST",)
 
     def post(self, request, pk: int):
         rollout = found(Rollout, pk)
+        conditional.if_match(request, lambda: rollout_data(self, pk))
         data = valid(self.input_serializer, request.data)
         with service_errors():
             self.act(rollout=rollout, actor=request.user, **data)
-        rollout = selectors.rollout_detail(pk=pk)
-        context = self.get_serializer_context()
-        return Response(RolloutDetailSerializer(rollout, context=context).data)
+        return conditional.answer(request, rollout_data(self, pk))
 
     def act(self, *, rollout: Rollout, actor, **data) -> None:
         raise NotImplementedError
@@ -75,22 +83,35 @@ def action_schema(name: str, summary: str, description: str, request):
 class RolloutStartView(RolloutActionView):
     input_serializer = StartSerializer
 
-    def act(self, *, rollout, actor, scheduled_at) -> None:
-        rollout_start(rollout=rollout, actor=actor, at=scheduled_at)
+    def act(self, *, rollout, actor, scheduled_at, overlap_reason) -> None:
+        rollout_start(rollout=rollout, actor=actor, at=scheduled_at, overlap_reason=overlap_reason)
 
 
 @action_schema(
     "approve",
     "Approve the next stage",
-    "409 unless the rollout is running and a stage waits for approval; 403 when the plan "
-    "needs a different approver than the person who started the rollout.",
+    "409 unless the rollout is running and a stage waits for approval, and 409 "
+    "`numbers_changed` (with the new `evidence`) when `fingerprint` is given and what matters "
+    "changed since; 403 without the approve permission, or under four-eyes for the person who "
+    "started the rollout. The approval keeps the evidence on its event.",
     ApproveSerializer,
 )
 class RolloutApproveView(RolloutActionView):
+    required_perms = {"POST": (VIEW_ROLLOUT, APPROVE_ROLLOUT)}
     input_serializer = ApproveSerializer
 
-    def act(self, *, rollout, actor, comment) -> None:
-        stage_approve(rollout=rollout, actor=actor, comment=comment)
+    def post(self, request, pk: int):
+        try:
+            return super().post(request, pk)
+        except Conflict as conflict:  # service_errors made it one; the evidence goes along
+            changed = conflict.__cause__
+            if not isinstance(changed, NumbersChanged):
+                raise
+            body = {"detail": str(changed), "code": changed.code, "evidence": changed.evidence}
+            return Response(body, status=409)
+
+    def act(self, *, rollout, actor, comment, fingerprint) -> None:
+        stage_approve(rollout=rollout, actor=actor, comment=comment, fingerprint=fingerprint)
 
 
 @action_schema("pause", "Pause", "409 unless the rollout is running.", ReasonSerializer)

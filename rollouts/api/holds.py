@@ -4,12 +4,11 @@ permission to view rollouts; changing them is for admins (superusers), 403 other
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from rollouts.api.action_serializers import ReasonSerializer
 from rollouts.api.actions import RolloutActionView, action_schema
-from rollouts.api.base import found, responses, valid
+from rollouts.api.base import ApiView, found, responses, valid
 from rollouts.api.errors import service_errors
 from rollouts.api.hold_serializers import (
     FreezeOverrideSerializer,
@@ -45,7 +44,7 @@ def _switch_state() -> dict:
     return KillSwitchStateSerializer({"on": bool(use and use.engaged), "use": use}).data
 
 
-class KillSwitchView(AdminWritesMixin, GenericAPIView):
+class KillSwitchView(AdminWritesMixin, ApiView):
     serializer_class = KillSwitchStateSerializer
 
     @extend_schema(
@@ -74,7 +73,7 @@ class KillSwitchView(AdminWritesMixin, GenericAPIView):
         return Response(_switch_state())
 
 
-class KillSwitchReleaseView(AdminWritesMixin, GenericAPIView):
+class KillSwitchReleaseView(AdminWritesMixin, ApiView):
     serializer_class = KillSwitchStateSerializer
 
     @extend_schema(
@@ -92,12 +91,13 @@ class KillSwitchReleaseView(AdminWritesMixin, GenericAPIView):
         return Response(_switch_state())
 
 
-class FreezeWindowListView(AdminWritesMixin, GenericAPIView):
+class FreezeWindowListView(AdminWritesMixin, ApiView):
     serializer_class = FreezeWindowSerializer
 
     @extend_schema(
         operation_id="freeze_windows_list",
         summary="List freeze windows",
+        description="Newest first; with `project`, those of that project and of every project.",
         parameters=[FreezeWindowFilterSerializer],
         responses=responses({200: FreezeWindowSerializer(many=True)}, 400),
     )
@@ -112,6 +112,9 @@ class FreezeWindowListView(AdminWritesMixin, GenericAPIView):
     @extend_schema(
         operation_id="freeze_windows_create",
         summary="Create a freeze window (admins)",
+        description="One-off (`starts_at`, `ends_at`) or weekly (weekdays, from a time to a "
+        "time, in `timezone`); while it is on, no stage and no scheduled rollout of its project "
+        "starts.",
         request=FreezeWindowInputSerializer,
         responses=responses({201: FreezeWindowSerializer}, 400),
     )
@@ -126,12 +129,13 @@ class FreezeWindowListView(AdminWritesMixin, GenericAPIView):
         )
 
 
-class FreezeWindowDetailView(AdminWritesMixin, GenericAPIView):
+class FreezeWindowDetailView(AdminWritesMixin, ApiView):
     serializer_class = FreezeWindowSerializer
 
     @extend_schema(
         operation_id="freeze_windows_retrieve",
         summary="Get a freeze window",
+        description="With `active_until`: when it ends, if it is on now.",
         responses=responses({200: FreezeWindowSerializer}, 404),
     )
     def get(self, request, pk: int):
@@ -140,6 +144,7 @@ class FreezeWindowDetailView(AdminWritesMixin, GenericAPIView):
     @extend_schema(
         operation_id="freeze_windows_update",
         summary="Replace a freeze window (admins)",
+        description="Every field; the same rules as when it was created.",
         request=FreezeWindowInputSerializer,
         responses=responses({200: FreezeWindowSerializer}, 400, 404),
     )

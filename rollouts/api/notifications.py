@@ -7,10 +7,9 @@ Apprise URL is never in any answer."""
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from rollouts.api.base import found, responses, valid
+from rollouts.api.base import ApiView, found, responses, valid
 from rollouts.api.errors import service_errors
 from rollouts.models import Channel, ChannelKind, Delivery, DeliveryAttempt, NotifyKind
 from rollouts.services import notifications as services
@@ -129,12 +128,13 @@ class SecretSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="The new signing secret, in this answer only.")
 
 
-class ChannelListView(GenericAPIView):
+class ChannelListView(ApiView):
     serializer_class = ChannelSerializer
 
     @extend_schema(
         operation_id="notification_channels_list",
         summary="List notification channels (admins)",
+        description="By name, with the events each is subscribed to; never their secrets.",
         responses=responses({200: ChannelSerializer(many=True)}),
     )
     def get(self, request):
@@ -162,12 +162,13 @@ class ChannelListView(GenericAPIView):
         return answer
 
 
-class ChannelDetailView(GenericAPIView):
+class ChannelDetailView(ApiView):
     serializer_class = ChannelSerializer
 
     @extend_schema(
         operation_id="notification_channels_retrieve",
         summary="Get a notification channel (admins)",
+        description="Its settings and subscriptions; never its secret.",
         responses=responses({200: ChannelSerializer}, 404),
     )
     def get(self, request, pk: int):
@@ -190,6 +191,7 @@ class ChannelDetailView(GenericAPIView):
     @extend_schema(
         operation_id="notification_channels_destroy",
         summary="Delete a notification channel and its delivery log (admins)",
+        description="Messages not delivered yet go with it: they are not sent.",
         responses=responses({204: None}, 404),
     )
     def delete(self, request, pk: int):
@@ -197,7 +199,7 @@ class ChannelDetailView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ChannelTestView(GenericAPIView):
+class ChannelTestView(ApiView):
     serializer_class = DeliverySerializer
 
     @extend_schema(
@@ -212,7 +214,7 @@ class ChannelTestView(GenericAPIView):
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ChannelSecretView(GenericAPIView):
+class ChannelSecretView(ApiView):
     serializer_class = SecretSerializer
 
     @extend_schema(
@@ -231,12 +233,13 @@ class ChannelSecretView(GenericAPIView):
         return answer
 
 
-class ChannelDeliveriesView(GenericAPIView):
+class ChannelDeliveriesView(ApiView):
     serializer_class = DeliverySerializer
 
     @extend_schema(
         operation_id="notification_channels_deliveries",
         summary="A channel's delivery log, newest first (admins)",
+        description="Each message with its tries, their outcomes and the next try, if any.",
         responses=responses({200: DeliverySerializer(many=True)}, 404),
     )
     def get(self, request, pk: int):

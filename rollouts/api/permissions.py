@@ -8,6 +8,7 @@ CHANGE_PLAN = "rollouts.change_plan"
 VIEW_ROLLOUT = "rollouts.view_rollout"
 ADD_ROLLOUT = "rollouts.add_rollout"
 OPERATE_ROLLOUT = "rollouts.operate_rollout"
+APPROVE_ROLLOUT = "rollouts.approve_rollout"
 VIEW_EVENT = "rollouts.view_event"
 VIEW_APICALL = "rollouts.view_apicall"
 

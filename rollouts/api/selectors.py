@@ -2,11 +2,15 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from rollouts.models import ApiCall, Event, Plan, PlanStage, Rollout, RolloutStage
+from rollouts.models import ApiCall, Event, Plan, PlanStage, Rollout, RolloutStage, StagePass
 
 _STAGES = Prefetch("stages", queryset=RolloutStage.objects.order_by("position"))
 _STAGES_DETAIL = Prefetch(
     "stages", queryset=RolloutStage.objects.select_related("approved_by").order_by("position")
+)
+# Each stage's passes (its deploy, each retry) with who asked for a retry.
+_PASSES = Prefetch(
+    "stages__passes", queryset=StagePass.objects.select_related("started_by").order_by("number")
 )
 
 
@@ -37,7 +41,7 @@ def rollout_list(
 def rollout_detail(*, pk: int) -> Rollout | None:
     return (
         Rollout.objects.select_related("plan", "created_by", "started_by")
-        .prefetch_related(_STAGES_DETAIL)
+        .prefetch_related(_STAGES_DETAIL, _PASSES)
         .filter(pk=pk)
         .first()
     )

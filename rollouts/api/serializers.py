@@ -5,11 +5,17 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rollouts.api.stage_serializers import (
+    RolloutOutcomeMixin,
+    StageCountsSerializer,
+    StageRecordMixin,
+)
 from rollouts.engine.lifecycle import Action, Awaiting, allowed_actions, rollout_waiting
 from rollouts.limits import (
     COMMENT_MAX,
     MAX_GROUPS,
     MAX_STAGES,
+    REASON_MAX,
     RELEASE_FIELD_MAX,
     TEXT_MAX,
     printable,
@@ -103,19 +109,7 @@ class PlanFilterSerializer(serializers.Serializer):
 # --- Rollouts
 
 
-class StageCountsSerializer(serializers.Serializer):
-    """Devices of the stage's cohort by the status of this stage's update, at the last
-    read-back; `not_reached` are offline devices the update has not reached yet."""
-
-    pending = serializers.IntegerField()
-    in_progress = serializers.IntegerField()
-    success = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    aborted = serializers.IntegerField()
-    not_reached = serializers.IntegerField()
-
-
-class RolloutStageSerializer(ScrubbedMixin, serializers.ModelSerializer):
+class RolloutStageSerializer(ScrubbedMixin, StageRecordMixin, serializers.ModelSerializer):
     groups = serializers.ListField(child=serializers.CharField(), read_only=True)
     approved_by = _username("approved_by")
     counts = StageCountsSerializer(read_only=True)
@@ -135,6 +129,8 @@ class RolloutStageSerializer(ScrubbedMixin, serializers.ModelSerializer):
             "devices_total",
             "counts",
             "last_error",
+            "display_status",
+            "passes",
         )
         read_only_fields = fields
 
@@ -171,7 +167,7 @@ def open_stage(rollout: Rollout) -> RolloutStage | None:
     return next((s for s in rollout_stages(rollout) if not s.is_closed), None)
 
 
-class RolloutSerializer(ScrubbedMixin, serializers.ModelSerializer):
+class RolloutSerializer(ScrubbedMixin, RolloutOutcomeMixin, serializers.ModelSerializer):
     """`waiting` and `actions` come from rollouts/engine/lifecycle.py; `actions` are those
     of the user of the request in the serializer's context (none without one)."""
 
@@ -196,6 +192,7 @@ class RolloutSerializer(ScrubbedMixin, serializers.ModelSerializer):
             "app_version",
             "comment",
             "status",
+            "outcome",
             "status_reason",
             "last_error",
             "require_different_approver",
@@ -281,6 +278,14 @@ class RolloutCreateSerializer(serializers.Serializer):
     )
     scheduled_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="With `start`: start then."
+    )
+    overlap_reason = serializers.CharField(
+        max_length=REASON_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A release manager starting it although another active rollout targets some "
+        "of the same devices (else 409 naming that rollout): why. Kept as an event.",
     )
 
     def validate_plan(self, pk: int) -> Plan:

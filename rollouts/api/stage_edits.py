@@ -1,12 +1,14 @@
 """PATCH /rollouts/{id}/stages/{position}: edit a stage of a paused rollout that has not
-started. The fields and their checks are a plan stage's; the answer is the stage after."""
+started. The fields and their checks are a plan stage's; the answer is the stage after.
+`If-Match` takes the rollout's ETag: the edit is made only on the rollout as last read."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from rollouts.api.base import found, responses, valid
+from rollouts.api import conditional
+from rollouts.api.actions import rollout_data
+from rollouts.api.base import ApiView, found, responses, valid
 from rollouts.api.errors import service_errors
 from rollouts.api.permissions import OPERATE_ROLLOUT, VIEW_ROLLOUT
 from rollouts.api.serializers import PlanStageSerializer, RolloutStageSerializer
@@ -22,9 +24,10 @@ class StageEditSerializer(PlanStageSerializer):
         read_only_fields = ()
 
 
-class RolloutStageEditView(GenericAPIView):
+class RolloutStageEditView(ApiView):
     required_perms = {"PATCH": (VIEW_ROLLOUT, OPERATE_ROLLOUT)}
     serializer_class = RolloutStageSerializer
+    if_match = ("PATCH",)
 
     @extend_schema(
         operation_id="rollouts_stage_edit",
@@ -39,6 +42,7 @@ class RolloutStageEditView(GenericAPIView):
         rollout = found(Rollout, pk)
         if not rollout.stages.filter(position=position).exists():
             raise NotFound(f"Rollout {pk} has no stage {position}.")
+        conditional.if_match(request, lambda: rollout_data(self, pk))
         changes = valid(StageEditSerializer, request.data, partial=True)
         with service_errors():
             stage = rollout_stage_edit(

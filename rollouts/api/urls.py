@@ -1,23 +1,36 @@
 """/api/v1/ — included from upswift_console/urls.py."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import (
-    SpectacularJSONAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerView,
+
+from rollouts.api import (
+    actions,
+    approvals,
+    audit,
+    docs,
+    fleet,
+    holds,
+    notifications,
+    stage_edits,
+    views,
 )
 
-from rollouts.api import actions, holds, notifications, stage_edits, views
-
 urlpatterns = [
-    path("schema", SpectacularJSONAPIView.as_view(), name="api-schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("schema", docs.schema, name="api-schema"),
+    path("docs", docs.swagger, name="api-docs"),
+    path("redoc", docs.redoc, name="api-redoc"),
     path("plans", views.PlanListView.as_view(), name="api-plans"),
     path("plans/<int:pk>", views.PlanDetailView.as_view(), name="api-plan"),
+    path("plans/<int:pk>/preview", fleet.PlanPreviewView.as_view(), name="api-plan-preview"),
+    path("fleet/devices", fleet.FleetDevicesView.as_view(), name="api-fleet-devices"),
+    path("fleet/refresh", fleet.FleetRefreshView.as_view(), name="api-fleet-refresh"),
     path("rollouts", views.RolloutListView.as_view(), name="api-rollouts"),
     path("rollouts/<int:pk>", views.RolloutDetailView.as_view(), name="api-rollout"),
     path("rollouts/<int:pk>/start", actions.RolloutStartView.as_view(), name="api-rollout-start"),
+    path(
+        "rollouts/<int:pk>/approval",
+        approvals.RolloutApprovalView.as_view(),
+        name="api-rollout-approval",
+    ),
     path(
         "rollouts/<int:pk>/approve",
         actions.RolloutApproveView.as_view(),
@@ -56,6 +69,7 @@ urlpatterns = [
     ),
     path("rollouts/<int:pk>/events", views.RolloutEventsView.as_view(), name="api-rollout-events"),
     path("rollouts/<int:pk>/calls", views.RolloutCallsView.as_view(), name="api-rollout-calls"),
+    path("events", audit.EventExportView.as_view(), name="api-events"),
     path(
         "notifications/channels",
         notifications.ChannelListView.as_view(),

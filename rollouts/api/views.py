@@ -1,7 +1,8 @@
 """API views: each parses its input, calls one service or selector, and answers JSON.
 
-Order of checks on every request: token (401), role (403), the object (404), the input (400),
-then the service, whose state checks answer 409. The actions on a rollout are in actions.py.
+Order of checks on every request: rate limits (429), token (401), role (403), the object (404),
+a stale `If-Match` (412), the input (400), then the service, whose state checks answer 409.
+The actions on a rollout are in actions.py; ETags and conditional requests in conditional.py.
 """
 
 from contextlib import contextmanager
@@ -10,14 +11,14 @@ from django.db import IntegrityError
 from django.http import JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from rollouts.api import selectors
-from rollouts.api.base import found, responses, valid
+from rollouts.api import conditional, selectors
+from rollouts.api.actions import rollout_data
+from rollouts.api.base import ApiView, found, responses, valid
 from rollouts.api.errors import Conflict, service_errors
 from rollouts.api.permissions import (
     ADD_PLAN,
@@ -40,7 +41,7 @@ from rollouts.api.serializers import (
     RolloutFilterSerializer,
     RolloutSerializer,
 )
-from rollouts.models import Plan, Rollout
+from rollouts.models import Plan, Rollout, RolloutStatus
 from rollouts.services.actions import rollout_launch
 from rollouts.services.plans import plan_create, plan_update
 
@@ -59,13 +60,14 @@ def plan_constraints():
 # --- Plans
 
 
-class PlanListView(GenericAPIView):
+class PlanListView(ApiView):
     required_perms = {"GET": (VIEW_PLAN,), "POST": (VIEW_PLAN, ADD_PLAN)}
     serializer_class = PlanSerializer
 
     @extend_schema(
         operation_id="plans_list",
         summary="List plans",
+        description="By name; each with its stages.",
         parameters=[PlanFilterSerializer],
         responses=responses({200: PlanSerializer(many=True)}, 400),
     )
@@ -77,6 +79,7 @@ class PlanListView(GenericAPIView):
     @extend_schema(
         operation_id="plans_create",
         summary="Create a plan",
+        description="With its stages, in order; 409 when another plan has the name.",
         responses=responses({201: PlanSerializer}, 400, 409),
     )
     def post(self, request):
@@ -92,22 +95,27 @@ class PlanListView(GenericAPIView):
         )
 
 
-class PlanDetailView(GenericAPIView):
+class PlanDetailView(ApiView):
     required_perms = {
         "GET": (VIEW_PLAN,),
         "PUT": (VIEW_PLAN, CHANGE_PLAN),
         "PATCH": (VIEW_PLAN, CHANGE_PLAN),
     }
     serializer_class = PlanSerializer
+    etag_answers = ("GET", "PUT", "PATCH")
+    if_none_match = ("GET",)
+    if_match = ("PUT", "PATCH")
 
     @extend_schema(
         operation_id="plans_retrieve",
         summary="Get a plan",
+        description="With its stages and an ETag: send it as If-Match to change the plan only "
+        "if nobody else has.",
         responses=responses({200: PlanSerializer}, 404),
     )
     def get(self, request, pk: int):
         found(Plan, pk)
-        return Response(PlanSerializer(selectors.plan_list().get(pk=pk)).data)
+        return conditional.answer(request, _plan_data(pk))
 
     @extend_schema(
         operation_id="plans_update",
@@ -130,17 +138,22 @@ class PlanDetailView(GenericAPIView):
 
     def _update(self, request, pk: int, *, partial: bool) -> Response:
         plan = found(Plan, pk)
+        conditional.if_match(request, lambda: _plan_data(pk))
         data = valid(PlanSerializer, request.data, instance=plan, partial=partial)
         stages = data.pop("stages", None)
         with service_errors(), plan_constraints():
-            plan_update(plan=plan, stages=stages, **data)
-        return Response(PlanSerializer(selectors.plan_list().get(pk=pk)).data)
+            plan_update(plan=plan, stages=stages, actor=request.user, **data)
+        return conditional.answer(request, _plan_data(pk))
+
+
+def _plan_data(pk: int) -> dict:
+    return PlanSerializer(selectors.plan_list().get(pk=pk)).data
 
 
 # --- Rollouts
 
 
-class RolloutListView(GenericAPIView):
+class RolloutListView(ApiView):
     required_perms = {"GET": (VIEW_ROLLOUT,), "POST": (VIEW_ROLLOUT, ADD_ROLLOUT)}
     serializer_class = RolloutSerializer
 
@@ -148,7 +161,15 @@ class RolloutListView(GenericAPIView):
         operation_id="rollouts_list",
         summary="List rollouts",
         description="Newest first, without their stages (get one rollout for those).",
-        parameters=[RolloutFilterSerializer],
+        parameters=[
+            RolloutFilterSerializer,
+            OpenApiParameter(
+                "status",
+                str,
+                enum=RolloutStatus.values,
+                description="Only rollouts in this status (empty or absent: every status).",
+            ),
+        ],
         responses=responses({200: RolloutSerializer(many=True)}, 400),
     )
     def get(self, request):
@@ -181,27 +202,28 @@ class RolloutListView(GenericAPIView):
         )
 
 
-class RolloutDetailView(GenericAPIView):
+class RolloutDetailView(ApiView):
     required_perms = {"GET": (VIEW_ROLLOUT,)}
     serializer_class = RolloutDetailSerializer
+    etag_answers = if_none_match = ("GET",)
 
     @extend_schema(
         operation_id="rollouts_retrieve",
         summary="Get a rollout",
-        description="With its stages, their device counts and errors.",
+        description="With its stages, their device counts and errors, and an ETag: poll with "
+        "If-None-Match for a 304 while nothing changed, and act with If-Match to act only on "
+        "the rollout as you saw it.",
         responses=responses({200: RolloutDetailSerializer}, 404),
     )
     def get(self, request, pk: int):
         found(Rollout, pk)
-        rollout = selectors.rollout_detail(pk=pk)
-        context = self.get_serializer_context()
-        return Response(RolloutDetailSerializer(rollout, context=context).data)
+        return conditional.answer(request, rollout_data(self, pk))
 
 
 # --- History
 
 
-class RolloutEventsView(GenericAPIView):
+class RolloutEventsView(ApiView):
     required_perms = {"GET": (VIEW_ROLLOUT, VIEW_EVENT)}
     serializer_class = EventSerializer
 
@@ -220,7 +242,7 @@ class RolloutEventsView(GenericAPIView):
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
 
-class RolloutCallsView(GenericAPIView):
+class RolloutCallsView(ApiView):
     required_perms = {"GET": (VIEW_ROLLOUT, VIEW_APICALL)}
     serializer_class = ApiCallSerializer
 

@@ -5,8 +5,8 @@ functions; nothing else decides. They read the rows they are given and touch no 
 one page render, one API answer and one engine step of the same rows always agree.
 
 A running rollout waits for exactly one thing:
-- `approval` of its current stage (a person with the operate permission; four-eyes: not the
-  person who started the rollout);
+- `approval` of its current stage (a person with the approve permission; four-eyes: not the
+  person who started the rollout, stage 1 included);
 - `deploy`: the current stage's deploy call is queued, in flight, backing off, or being checked
   against a read-back because its answer was lost;
 - `devices` of the current stage to report (read-backs), until its deadline;
@@ -38,6 +38,7 @@ from rollouts.services import freezes
 from rollouts.services.errors import ActionRefused
 
 OPERATE_PERMISSION = "rollouts.operate_rollout"
+APPROVE_PERMISSION = "rollouts.approve_rollout"
 OPEN_ROLLOUT_STATUSES = (
     RolloutStatus.DRAFT,
     RolloutStatus.SCHEDULED,
@@ -166,8 +167,26 @@ def may_operate(user) -> bool:
     return user is None or (user.is_authenticated and user.has_perm(OPERATE_PERMISSION))
 
 
+def may_approve_any(user) -> bool:
+    """None is the engine itself; a person needs the approve permission."""
+    return user is None or (user.is_authenticated and user.has_perm(APPROVE_PERMISSION))
+
+
 def may_approve(*, rollout: Rollout, user) -> bool:
-    return may_operate(user) and not approves_own(rollout=rollout, user=user)
+    return may_approve_any(user) and not approves_own(rollout=rollout, user=user)
+
+
+def approve_refusal(*, rollout: Rollout, user) -> str:
+    """Why `user` may not approve this rollout's stages ("" when they may): the page shows it
+    next to an inactive button, the API in its 403."""
+    if may_approve(rollout=rollout, user=user):
+        return ""
+    if not may_approve_any(user):
+        return "Your role does not allow approving stages (ask an approver or a release manager)."
+    return (
+        "Four-eyes: you started this rollout, so another person must approve its stages "
+        "(stage 1 included)."
+    )
 
 
 def approves_own(*, rollout: Rollout, user) -> bool:
@@ -185,17 +204,22 @@ def retryable_stages(*, rollout: Rollout, stages: list[RolloutStage]) -> list[Ro
 def allowed_actions(*, rollout: Rollout, stages: list[RolloutStage], user) -> frozenset[str]:
     """The actions `user` may take on the rollout now (None: every action the state allows).
 
-    Approve is offered only to those who may approve it (four-eyes)."""
-    if not may_operate(user):
+    Approve needs the approve permission and, under four-eyes, a person other than the starter;
+    every other action needs the operate permission."""
+    operates, approves = may_operate(user), may_approve(rollout=rollout, user=user)
+    if not (operates or approves):
         return frozenset()
-    actions: set[str] = set()
     waiting = rollout_waiting(rollout=rollout, stages=stages)
+    if not operates:
+        awaiting = rollout.status == RolloutStatus.RUNNING and waiting.kind == Awaiting.APPROVAL
+        return frozenset((Action.APPROVE,)) if awaiting else frozenset()
+    actions: set[str] = set()
     stage = waiting.stage
     if rollout.status in OPEN_ROLLOUT_STATUSES:
         actions.add(Action.ABORT)
     if rollout.status == RolloutStatus.RUNNING:
         actions.add(Action.PAUSE)
-        if waiting.kind == Awaiting.APPROVAL and may_approve(rollout=rollout, user=user):
+        if waiting.kind == Awaiting.APPROVAL and approves:
             actions.add(Action.APPROVE)
     if rollout.status == RolloutStatus.PAUSED:
         actions.add(Action.RESUME)
@@ -216,8 +240,9 @@ def allowed_actions(*, rollout: Rollout, stages: list[RolloutStage], user) -> fr
 
 def action_check(*, rollout: Rollout, action: str, user, stages=None) -> list[RolloutStage]:
     """Raise ActionRefused unless the rollout's state allows `action` now (and, to approve,
-    `user` is not the starter of a four-eyes rollout); returns the stages it read. Who holds
-    the operate permission is checked where the request comes in (view or API)."""
+    `user` is not the starter of a four-eyes rollout); returns the stages it read. Which
+    permission each action needs is checked where the request comes in (the view or the API
+    asks `action_permission`)."""
     if stages is None:
         stages = list(rollout.stages.order_by("position"))
     if action in allowed_actions(rollout=rollout, stages=stages, user=None):
@@ -228,6 +253,11 @@ def action_check(*, rollout: Rollout, action: str, user, stages=None) -> list[Ro
             )
         return stages
     raise ActionRefused(_refusal(rollout, stages, action))
+
+
+def action_permission(action: str) -> str:
+    """The permission a person needs for `action`: approve apart from every other action."""
+    return APPROVE_PERMISSION if action == Action.APPROVE else OPERATE_PERMISSION
 
 
 def _refusal(rollout: Rollout, stages: list[RolloutStage], action: str) -> str:

@@ -28,7 +28,10 @@ def call_precheck(*, call: ApiCall, rollout, stage) -> str:
     try:
         seen = stage_marker_seen(rollout=rollout, stage=stage)
     except ScanPaused as exc:  # out of budget: the same check, once there is some
-        call_defer(call, seconds=exc.wait)
+        if isinstance(exc.cause, RateLimited):  # a 429 counts like one on the call itself
+            _check_failed(call=call, rollout=rollout, stage=stage, exc=exc)
+        else:
+            call_defer(call, seconds=exc.wait)
         return PrecheckVerdict.WAIT
     except ScanFailed as exc:  # cannot tell: never risk a second deploy; a failed attempt
         _check_failed(call=call, rollout=rollout, stage=stage, exc=exc)

@@ -14,18 +14,19 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from rollouts.engine import readback
 from rollouts.engine.budget import budget_acquire, budget_cooldown
 from rollouts.engine.client import upswift_client
 from rollouts.engine.cohorts import device_matches, stage_update_of
 from rollouts.engine.device_rows import Row, device_row_problem, rows_changed, rows_upsert
-from rollouts.engine.pauses import rollout_pause_for
+from rollouts.engine.passes import sample_record
+from rollouts.engine.read_failures import poll_failure_event, read_refused, token_rejected
 from rollouts.models import (
     ApiCall,
     CallKind,
     CallState,
     DeviceStatus,
     EventKind,
-    PauseCause,
     Rollout,
     RolloutStage,
 )
@@ -46,10 +47,11 @@ class ScanFailed(Exception):
 
 
 class ScanPaused(ScanFailed):
-    """The API budget ran out mid-pass: `cursor` says where to go on, `wait` how soon."""
+    """The API budget ran out mid-pass (or Upswift answered 429: `cause`): `cursor` says where
+    to go on, `wait` how soon."""
 
-    def __init__(self, *, cursor: dict, wait: float) -> None:
-        super().__init__(f"API budget spent; the pass goes on in {wait:.0f}s")
+    def __init__(self, *, cursor: dict, wait: float, cause: Exception | None = None) -> None:
+        super().__init__(f"API budget spent; the pass goes on in {wait:.0f}s", cause=cause)
         self.cursor = cursor
         self.wait = wait
 
@@ -66,13 +68,14 @@ def _recorded_pass(
 ) -> Iterator[dict]:
     """Page through a read call for the project (or each of `groups`), one poll row for the
     pass, each page taken from the shared budget. Raises ScanFailed, or ScanPaused with the
-    cursor to resume from (`cursor`, for devices_details) when the budget runs out."""
-    call = ApiCall.objects.create(
+    cursor to resume from (`cursor`, for devices_details) when the budget runs out or Upswift
+    answers 429: the pages already read are kept. The row is written once a page is granted,
+    so a tick that finds the budget spent leaves no empty pass behind."""
+    call = ApiCall(
         rollout=rollout,
         stage=stage,
         kind=CallKind.POLL,
         state=CallState.SENDING,
-        sent_at=timezone.now(),
         request={"method": "GET", "path": path, "body": {}},
     )
     pages = 0
@@ -81,12 +84,14 @@ def _recorded_pass(
 
     def before_send(request: ApiRequest) -> None:
         nonlocal pages
+        position["offset"] = request.body.get("offset", 0)
         wait = budget_acquire()
         if wait > 0:
-            position["offset"] = request.body.get("offset", 0)
             raise OutOfBudget(wait)
         if pages == 0:
             call.request = request.redacted()
+            call.sent_at = timezone.now()
+            call.save(force_insert=True)
         pages += 1
 
     started = time.monotonic()
@@ -108,20 +113,28 @@ def _recorded_pass(
         _finish(call, pages, started, state=CallState.SUCCEEDED, error=note, status=200)
         raise
     except OutOfBudget as exc:
-        note = f"paused by the API budget after {pages} pages; goes on at {position}"
-        _finish(call, pages, started, state=CallState.SUCCEEDED, error=note, status=200)
+        if pages:
+            note = f"paused by the API budget after {pages} pages; goes on at {position}"
+            _finish(call, pages, started, state=CallState.SUCCEEDED, error=note, status=200)
         raise ScanPaused(cursor=dict(position), wait=exc.wait) from exc
+    except RateLimited as exc:
+        wait = exc.retry_after or 30.0
+        budget_cooldown(seconds=wait)
+        note = f"{exc} after {pages - 1} pages; goes on at {position}"
+        _finish(call, pages - 1, started, state=CallState.FAILED, error=note, status=exc.status)
+        poll_failure_event(call, message=note, status=exc.status)
+        raise ScanPaused(cursor=dict(position), wait=wait, cause=exc) from exc
     except UpswiftError as exc:
-        if isinstance(exc, RateLimited):
-            budget_cooldown(seconds=exc.retry_after or 30.0)
+        if call.pk is None:  # failed before its first page was sent
+            call.save(force_insert=True)
         message = getattr(exc, "error_message", "") or str(exc)
         status = getattr(exc, "status", None)
         _finish(call, pages, started, state=CallState.FAILED, error=message, status=status)
-        _poll_failure_event(call, message=message, status=status)
+        poll_failure_event(call, message=message, status=status)
         if getattr(exc, "token_rejected", False):
-            _token_rejected(rollout=rollout, stage=stage, status=status)
+            token_rejected(rollout=rollout, stage=stage, status=status)
         elif not exc.retryable:
-            _read_refused(rollout=rollout, stage=stage, message=message)
+            read_refused(rollout=rollout, stage=stage, message=message)
         raise ScanFailed(message, cause=exc) from exc
     _finish(call, pages, started, state=CallState.SUCCEEDED, status=200)
 
@@ -138,52 +151,6 @@ def _scan(
         groups=groups,
         cursor=cursor,
         page_size=settings.UPSWIFT_PAGE_SIZE,
-    )
-
-
-def _token_rejected(*, rollout: Rollout, stage: RolloutStage | None, status: int) -> None:
-    rollout_pause_for(
-        rollout=rollout,
-        cause=PauseCause.TOKEN_REJECTED,
-        stage=stage,
-        reason=(
-            f"Upswift rejected the API token (HTTP {status}) while reading devices back. Update "
-            "UPSWIFT_USER_TOKEN, then resume."
-        ),
-    )
-
-
-def _read_refused(*, rollout: Rollout, stage: RolloutStage | None, message: str) -> None:
-    """A read Upswift refuses (e.g. a group deleted since the stage started) will not pass by
-    waiting: a person is asked, never left with a stage that cannot be read."""
-    what = f"Reading stage {stage.position} back" if stage else "Reading the project's devices"
-    rollout_pause_for(
-        rollout=rollout,
-        cause=PauseCause.REJECTED,
-        stage=stage,
-        reason=(
-            f"{what} was refused by Upswift: {message}. Its devices may still take the update. "
-            "Fix it in Upswift and resume, accept the stage as it is, or abort."
-        ),
-    )
-
-
-def _poll_failure_event(call: ApiCall, *, message: str, status: int | None) -> None:
-    """Show read-back trouble in the history when it starts, not on every failed poll."""
-    previous = (
-        ApiCall.objects.filter(rollout_id=call.rollout_id, kind=CallKind.POLL, id__lt=call.pk)
-        .order_by("-id")
-        .values_list("state", flat=True)
-        .first()
-    )
-    if previous == CallState.FAILED:
-        return
-    event_record(
-        rollout=call.rollout_id,
-        stage=call.stage,
-        kind=EventKind.API_ERROR,
-        reason=f"Reading progress failed: {message}",
-        details={"api_call": call.pk, "kind": CallKind.POLL, "status": status},
     )
 
 
@@ -238,6 +205,11 @@ def stage_marker_seen(*, rollout: Rollout, stage: RolloutStage) -> bool:
     return False
 
 
+def pass_unfinished(stage: RolloutStage) -> bool:
+    """Whether the stage's progress pass stopped part-way (it goes on before a new one)."""
+    return bool(_cursor_of(stage, "progress"))
+
+
 def _cursor_of(stage: RolloutStage, kind: str) -> dict:
     """Where the stage's unfinished pass of this kind stopped ({} to start afresh)."""
     cursor = stage.poll_cursor or {}
@@ -254,6 +226,29 @@ def _scan_groups(stage: RolloutStage) -> list[str]:
     return list(cohort.groups) if stage.target == "groups" else []
 
 
+def _progress_scan(*, rollout: Rollout, stage: RolloutStage, cursor: dict) -> Iterator[dict]:
+    """The stage's cohort read the cheapest way (engine/readback.py: device by device, by
+    groups, or the whole project); a pass cut short goes on the way it started."""
+    read = cursor.get("read") or readback.read_plan(project=rollout.project, stage=stage)
+    by_device = read["by"] == "devices"
+    try:
+        yield from _recorded_pass(
+            rollout=rollout,
+            stage=stage,
+            path="/devices_details",
+            pages_of=readback.devices_one_by_one
+            if by_device
+            else upswift_client().iter_devices_details,
+            groups=read["scopes"],
+            cursor=cursor,
+            page_size=settings.UPSWIFT_PAGE_SIZE,
+        )
+    except ScanPaused as paused:
+        if read["calls"] is not None:  # chosen from the inventory: keep it for the pass
+            paused.cursor = {**paused.cursor, "read": read}
+        raise
+
+
 def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     """Read the stage's cohort back and store device rows; True once a whole pass is done and
     the counts are fresh. A pass the API budget cuts short keeps its rows and goes on from
@@ -264,12 +259,7 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
     cursor: dict = {}
     skipped = 0
     try:
-        scan = _scan(
-            rollout=rollout,
-            stage=stage,
-            groups=_scan_groups(stage),
-            cursor=_cursor_of(stage, "progress"),
-        )
+        scan = _progress_scan(rollout=rollout, stage=stage, cursor=_cursor_of(stage, "progress"))
         for device in scan:
             if device_row_problem(device):
                 skipped += 1
@@ -303,6 +293,7 @@ def stage_poll(*, rollout: Rollout, stage: RolloutStage) -> bool:
             _cursor_store(stage, {**cursor, "pass": "progress"})
         else:
             _counts_store(stage)
+            sample_record(stage)  # the stage's chart and its pass's numbers (kept on retry)
     stage.refresh_from_db()
     return not cursor
 
@@ -367,10 +358,3 @@ def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
         groups=_scan_groups(stage),
     )
     return {d.get("device_uuid") for d in states if d.get("device_status") == "online"}
-
-
-def stage_poll_due(stage: RolloutStage) -> bool:
-    if stage.last_polled_at is None or _cursor_of(stage, "progress"):
-        return True
-    age = (timezone.now() - stage.last_polled_at).total_seconds()
-    return age >= settings.ROLLOUT_POLL_SECONDS * 0.9  # a tick a hair early still counts

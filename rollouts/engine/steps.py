@@ -15,7 +15,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rollouts.engine import calls, gates, lifecycle, outbox, progress, recovery, sweeps
+from rollouts.engine import (
+    calls,
+    gates,
+    inventory,
+    lifecycle,
+    outbox,
+    progress,
+    read_schedule,
+    recovery,
+    sweeps,
+)
 from rollouts.engine.cohorts import (
     EmptyCohort,
     cohort_filter,
@@ -103,9 +113,11 @@ def _step(rollout: Rollout) -> bool:
         return moved or recovery.stage_deploy_repair(rollout=rollout, stage=stage)
     if stage.status != StageStatus.MONITORING:
         return moved
-    if not progress.stage_poll_due(stage):
+    due = read_schedule.stage_read_due(stage)
+    if due == read_schedule.WAIT:
         return moved
-    if progress.stage_poll(rollout=rollout, stage=stage):
+    if due == read_schedule.READ and progress.stage_poll(rollout=rollout, stage=stage):
+        read_schedule.stage_read_recorded(stage)  # plan the next read from what this one saw
         if gates.stage_gates(rollout=rollout, stage=stage):
             return True
         stage.refresh_from_db()
@@ -113,7 +125,7 @@ def _step(rollout: Rollout) -> bool:
             rollout=rollout, stage=stage
         ):
             return True
-    else:  # no fresh numbers: the deadline still holds, on the last ones read
+    else:  # no fresh numbers (held by the budget, or cut short): the deadline still holds
         gates.stage_deadline_check(rollout=rollout, stage=stage)
     return moved
 
@@ -138,6 +150,8 @@ def rollout_begin_scheduled(*, rollout: Rollout) -> bool:
 
 def stage_begin(*, rollout: Rollout, stage: RolloutStage, earlier: list[RolloutStage]) -> bool:
     """pending -> deploying, with the stage's deploy call queued in the same transaction."""
+    if not _stage_groups_exist(rollout=rollout, stage=stage):
+        return False
     try:
         groups = ()
         if needs_project_groups(stage=stage, earlier=earlier):
@@ -174,6 +188,27 @@ def stage_begin(*, rollout: Rollout, stage: RolloutStage, earlier: list[RolloutS
             details={"target": stage.target_label, "api_call": call.pk},
         )
     return True
+
+
+def _stage_groups_exist(*, rollout: Rollout, stage: RolloutStage) -> bool:
+    """A group that vanished from Upswift since the plan was checked pauses the rollout before
+    the stage starts, with that reason (engine/inventory.py); False also while the check waits."""
+    groups = list(stage.groups) if stage.target == "groups" else []
+    vanished = inventory.stage_groups_vanished(project=rollout.project, groups=groups)
+    if vanished:
+        names = ", ".join(f"'{g}'" for g in vanished)
+        rollout_pause_for(
+            rollout=rollout,
+            cause=PauseCause.REJECTED,
+            stage=stage,
+            reason=(
+                f"Stage {stage.position} was not started: group {names} no longer exists in "
+                f"project {rollout.project}. Edit the stages not started yet, then resume; or "
+                "abort."
+            ),
+            details={"vanished_groups": vanished},
+        )
+    return vanished == []
 
 
 def _stage_skip(*, rollout: Rollout, stage: RolloutStage, reason: str) -> bool:

@@ -42,3 +42,20 @@ class HistoryFilterForm(forms.Form):
             until=data.get("until"),
             q=(data.get("q") or "").strip(),
         )
+
+
+class EventRangeForm(forms.Form):
+    """The event export's days: `?from=YYYY-MM-DD&to=YYYY-MM-DD`, both included, either left
+    out for an open end."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # `from` is a Python keyword, so the fields are added here rather than declared.
+        self.fields["from"] = forms.DateField(label="From", required=False)
+        self.fields["to"] = forms.DateField(label="To", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from") and data.get("to") and data["from"] > data["to"]:
+            self.add_error("to", "The last day is before the first day.")
+        return data

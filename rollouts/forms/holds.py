@@ -1,7 +1,6 @@
 """The kill switch's confirmations, a freeze window, and a freeze override."""
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
 from rollouts.limits import REASON_MAX
@@ -10,6 +9,7 @@ from rollouts.models import WEEKDAY_LABELS, FreezeWindow, Recurrence
 
 class KillSwitchForm(forms.Form):
     reason = forms.CharField(
+        label="Reason (required)",
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why every rollout is paused."},
@@ -18,6 +18,7 @@ class KillSwitchForm(forms.Form):
 
 class OverrideForm(forms.Form):
     reason = forms.CharField(
+        label="Reason (required)",
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why this rollout goes on during the freeze."},
@@ -34,6 +35,12 @@ class WallDateTimeField(forms.DateTimeField):
         if result is not None and timezone.is_aware(result):
             result = timezone.make_naive(result)
         return result
+
+
+def _viewer_zone() -> str:
+    """The zone the page is shown in (the viewer's chosen or browser zone, else TIME_ZONE, as
+    PageTimezoneMiddleware activated it): a new window's times are the viewer's by default."""
+    return timezone.get_current_timezone_name()
 
 
 class FreezeWindowForm(forms.Form):
@@ -75,7 +82,8 @@ class FreezeWindowForm(forms.Form):
     timezone = forms.CharField(
         label="Time zone",
         max_length=FreezeWindow._meta.get_field("timezone").max_length,
-        initial=settings.TIME_ZONE,
-        help_text="An IANA name, e.g. Europe/Berlin; the times above are in it.",
+        initial=_viewer_zone,
+        help_text="An IANA name, e.g. Europe/Berlin; the times above are in it (yours unless "
+        "you change it).",
     )
     reason = forms.CharField(max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))

@@ -14,7 +14,10 @@ STAGE_FIELDS = PlanStage.SPEC_FIELDS
 class PlanForm(forms.Form):
     name = forms.CharField(max_length=120)
     project = forms.CharField(
-        label="Upswift project", max_length=120, help_text="The project's name in Upswift."
+        label="Upswift project",
+        max_length=120,
+        help_text="The project's name in Upswift.",
+        widget=forms.TextInput(attrs={"list": "fleet-projects", "autocomplete": "off"}),
     )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     require_different_approver = forms.BooleanField(
@@ -37,9 +40,17 @@ class PlanForm(forms.Form):
 class StageForm(forms.Form):
     name = forms.CharField(label="Stage name", max_length=100, required=False)
     target = forms.ChoiceField(choices=Target.choices, initial=Target.TAG)
-    tag = forms.CharField(max_length=100, required=False, help_text="e.g. canary")
+    tag = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="e.g. canary",
+        widget=forms.TextInput(attrs={"list": "fleet-tags", "autocomplete": "off"}),
+    )
     groups = forms.CharField(
-        max_length=500, required=False, help_text="Comma-separated, e.g. EU-West, US-East"
+        max_length=500,
+        required=False,
+        help_text="Comma-separated, e.g. EU-West, US-East",
+        widget=forms.TextInput(attrs={"list": "fleet-groups", "autocomplete": "off"}),
     )
     app_filter = forms.CharField(label="Only devices with app", max_length=100, required=False)
     device_filter = forms.CharField(label="Only device", max_length=100, required=False)

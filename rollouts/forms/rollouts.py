@@ -38,8 +38,21 @@ class RolloutForm(forms.Form):
         label="Start at",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=f"Time zone: {timezone.get_default_timezone_name()}",
     )
+
+    overlap_reason = forms.CharField(
+        label="Start although it overlaps another rollout, because",
+        max_length=REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when another active rollout targets some of the same devices: a release "
+        "manager's reason, kept in the rollout's history.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read in the viewer's zone (the middleware activated it), so say which.
+        self.fields["start_at"].help_text = f"Time zone: {timezone.get_current_timezone_name()}"
 
     def clean(self):
         cleaned = super().clean()
@@ -58,21 +71,60 @@ class ApproveForm(forms.Form):
     comment = forms.CharField(
         max_length=REASON_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # The fingerprint of the evidence the dialog showed (rollouts/selectors/evidence.py).
+    fingerprint = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        max_length=REASON_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason (optional)",
+        max_length=REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class AbortForm(forms.Form):
-    reason = forms.CharField(max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Reason (required)", max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ShortfallForm(forms.Form):
     reason = forms.CharField(
+        label="Reason (required)",
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why the stage is accepted below its threshold."},
     )
+
+
+def action_forms() -> dict[str, forms.Form]:
+    """The unbound forms the rollout page renders, one per action, each with ids of its own
+    (`pause-reason`, `abort-reason`, …): the page shows the limits these forms enforce."""
+    from rollouts.forms.holds import OverrideForm
+
+    return {
+        "pause": ReasonForm(auto_id="pause-%s"),
+        "resume": ReasonForm(auto_id="resume-%s"),
+        "abort": AbortForm(auto_id="abort-%s"),
+        "accept_shortfall": ShortfallForm(auto_id="shortfall-%s"),
+        "send_again": ReasonForm(auto_id="resend-%s"),
+        "confirm_sent": ReasonForm(auto_id="confirm-%s"),
+        "override": OverrideForm(auto_id="override-%s"),
+    }
+
+
+def approve_form(*, evidence: dict) -> ApproveForm:
+    """The approve dialog's form: its comment is required under four-eyes or after a stage
+    that fell short (the service refuses an approval without one then)."""
+    form = ApproveForm(auto_id="approve-%s", initial={"fingerprint": evidence["fingerprint"]})
+    comment = form.fields["comment"]
+    comment.required = evidence["comment_required"]
+    if not comment.required:
+        comment.label = "Comment (optional)"
+    elif evidence["four_eyes"]:
+        comment.label = "Comment (required: four-eyes)"
+    else:
+        comment.label = f"Comment (required: stage {evidence['stage']['position'] - 1} fell short)"
+    return form

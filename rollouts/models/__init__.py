@@ -1,4 +1,5 @@
 from rollouts.models.audit import ApiCall, CallKind, CallState, Event, EventKind, Precheck
+from rollouts.models.fleet import FleetDevice, FleetRead
 from rollouts.models.holds import (
     WEEKDAY_LABELS,
     WEEKDAY_NAMES,
@@ -15,7 +16,9 @@ from rollouts.models.notifications import (
     DeliveryState,
     NotifyKind,
 )
-from rollouts.models.plans import Plan, PlanStage, StageSpec, Target
+from rollouts.models.passes import PassKind, StagePass, StageSample
+from rollouts.models.plans import Plan, PlanStage, PlanVersion, StageSpec, Target
+from rollouts.models.profiles import Profile
 from rollouts.models.rollouts import (
     ACTIVE_ROLLOUT_STATUSES,
     CLOSED_STAGE_STATUSES,
@@ -53,17 +56,24 @@ __all__ = [
     "DeviceStatus",
     "Event",
     "EventKind",
+    "FleetDevice",
+    "FleetRead",
     "FreezeWindow",
     "KillSwitchUse",
     "NotifyKind",
+    "PassKind",
     "PauseCause",
     "Precheck",
+    "Profile",
     "Plan",
     "PlanStage",
+    "PlanVersion",
     "Recurrence",
     "Rollout",
     "RolloutStage",
     "RolloutStatus",
+    "StagePass",
+    "StageSample",
     "StageSpec",
     "StageStatus",
     "Target",

@@ -36,6 +36,7 @@ class EventKind(models.TextChoices):
     DEVICES_SKIPPED = "devices_skipped", "Malformed device rows skipped"
     STAGE_REPAIRED = "stage_repaired", "Stage repaired"
     FREEZE_OVERRIDDEN = "freeze_overridden", "Freeze overridden"
+    OVERLAP_CONFIRMED = "overlap_confirmed", "Overlap with another rollout confirmed"
 
 
 class Event(models.Model):

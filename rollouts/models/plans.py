@@ -106,3 +106,34 @@ class PlanStage(StageSpec):
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.position}: {self.target_label}"
+
+
+class PlanVersion(models.Model):
+    """One saved state of a plan: who saved it, when, and what it was before and after.
+
+    Every create and edit writes one (rollouts/services/plans.py), so a change of the four-eyes
+    flag or of a stage's thresholds can be traced to a person; a rollout records the version
+    whose stages it copied."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The plan's fields and stages (`plan_snapshot`); `before` is empty for the first version.
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["plan", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="plan_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} v{self.number}"
+
+    @property
+    def actor_label(self) -> str:
+        return self.actor.get_username() if self.actor else "system"

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from rollouts.models.plans import Plan, StageSpec
+from rollouts.models.plans import Plan, PlanVersion, StageSpec
 from upswift import DevicesFilter, Filter
 
 
@@ -50,6 +50,10 @@ class PauseCause(models.TextChoices):
 
 class Rollout(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="rollouts")
+    # The version of the plan whose stages the rollout copied when it started.
+    plan_version = models.ForeignKey(
+        PlanVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="rollouts"
+    )
     project = models.CharField(max_length=120)
     flow_id = models.CharField(max_length=100)
     app_name = models.CharField(max_length=100)
@@ -89,7 +93,8 @@ class Rollout(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "-created_at"])]
         permissions = [
-            ("operate_rollout", "Can start, approve, pause, resume, retry and abort rollouts"),
+            ("operate_rollout", "Can start, pause, resume, retry and abort rollouts"),
+            ("approve_rollout", "Can approve the next stage of a rollout"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from rollouts.models import DONE_STAGE_STATUSES, Rollout, RolloutStage, RolloutStatus, StageStatus
 
-OPERATE_PERMISSION = ("rollouts", "operate_rollout")
+APPROVE_PERMISSION = ("rollouts", "approve_rollout")
 
 
 def stages_waiting() -> QuerySet[RolloutStage]:
@@ -40,8 +40,8 @@ def stages_awaiting_approval() -> QuerySet[RolloutStage]:
 
 
 def approvers_list() -> list:
-    """Active users who may approve stages: superusers and holders of operate_rollout."""
-    app_label, codename = OPERATE_PERMISSION
+    """Active users who may approve stages: superusers and holders of approve_rollout."""
+    app_label, codename = APPROVE_PERMISSION
     through_group = Q(
         groups__permissions__content_type__app_label=app_label,
         groups__permissions__codename=codename,

@@ -1,16 +1,18 @@
-"""A stage's success and failure over time, from its events and its current counts.
+"""A stage's success and failure over time, from its stored read-back samples.
 
-Points come from the events that carry counts (threshold met, stage succeeded) plus the
-stage's start and its latest read-back, so the chart needs no extra table."""
+Every completed read-back keeps a sample (rollouts/models/passes.py::StageSample), so the chart
+draws what was counted and when, a retry's drop and climb included, not a ramp between two or
+three points. A long stage is thinned to MAX_POINTS evenly spread samples (the first and the
+last always kept), so the page stays small."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
-from rollouts.models import Event, EventKind, RolloutStage
+from rollouts.models import RolloutStage, StageSample
 
-SERIES_KINDS = (EventKind.STAGE_THRESHOLD_MET, EventKind.STAGE_SUCCEEDED)
+MAX_POINTS = 240
 
 
 @dataclass(frozen=True)
@@ -24,38 +26,29 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def _point_of(event: Event, previous: StagePoint) -> StagePoint | None:
-    details = event.details or {}
-    if event.kind == EventKind.STAGE_THRESHOLD_MET and details.get("of"):
-        return StagePoint(
-            event.created_at, _pct(details["success"], details["of"]), previous.failed_pct
-        )
-    if event.kind == EventKind.STAGE_SUCCEEDED and details.get("devices"):
-        counts, total = details.get("counts") or {}, details["devices"]
-        failed = counts.get("failed", 0) + counts.get("aborted", 0)
-        return StagePoint(
-            event.created_at, _pct(counts.get("success", 0), total), _pct(failed, total)
-        )
-    return None
+def _point(at: datetime, counts) -> StagePoint:
+    failed = counts.count_failed + counts.count_aborted
+    return StagePoint(
+        at, _pct(counts.count_success, counts.devices_total), _pct(failed, counts.devices_total)
+    )
 
 
-def stage_series(*, stage: RolloutStage, events: list[Event], now=None) -> list[StagePoint]:
-    """Points in time order, from the stage's start to its end (or its last read-back)."""
+def _thinned(samples: list[StageSample]) -> list[StageSample]:
+    if len(samples) <= MAX_POINTS:
+        return samples
+    step = (len(samples) - 1) / (MAX_POINTS - 1)
+    return [samples[round(i * step)] for i in range(MAX_POINTS)]
+
+
+def stage_series(*, stage: RolloutStage, samples: list[StageSample], now=None) -> list[StagePoint]:
+    """Points in time order: the stage's start at zero, one per sample, and the stage's
+    latest counts at its end (or now, while it runs)."""
     if stage.started_at is None:
         return []
     points = [StagePoint(stage.started_at, 0.0, 0.0)]
-    for event in events:
-        if event.stage_id == stage.pk and event.created_at >= stage.started_at:
-            point = _point_of(event, points[-1])
-            if point is not None:
-                points.append(point)
-    end = stage.finished_at or stage.last_polled_at or now or timezone.now()
-    failed = stage.count_failed + stage.count_aborted
-    latest = StagePoint(
-        max(end, points[-1].at),
-        _pct(stage.count_success, stage.devices_total),
-        _pct(failed, stage.devices_total),
-    )
+    points += [_point(s.taken_at, s) for s in _thinned(samples) if s.taken_at >= stage.started_at]
+    end = stage.finished_at or now or timezone.now()
+    latest = _point(max(end, points[-1].at), stage)
     if latest != points[-1]:
         points.append(latest)
     return points

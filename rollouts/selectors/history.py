@@ -68,8 +68,11 @@ def _search(text: str) -> Q:
             | Q(plan__name__icontains=word)
             | Q(status_reason__icontains=word)
         )
-        if word.lstrip("#").isdigit():
-            match |= Q(pk=int(word.lstrip("#")))
+        number = word.removeprefix("#")
+        # ASCII digits only: "²".isdigit() is True but int("²") fails (a 500 once). A number
+        # too large for an id matches nothing (Django leaves an out-of-range id out).
+        if number.isascii() and number.isdigit():
+            match |= Q(pk=int(number))
         query &= match
     return query
 

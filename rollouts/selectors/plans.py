@@ -69,3 +69,59 @@ def plan_preview(*, plan: Plan) -> list[StagePreview]:
         devices_filter = deploy_filter(cohort=cohort, online_only=stage.online_only)
         previews.append(StagePreview(stage, devices_filter, excluded))
     return previews
+
+
+@dataclass
+class PlanVersionRow:
+    """A plan version for the plan page: who, when, and each change as (what, before, after)."""
+
+    number: int
+    actor: str
+    created_at: object
+    changes: list[tuple[str, str, str]]
+
+
+def plan_versions(*, plan: Plan, limit: int = 20) -> list[PlanVersionRow]:
+    """The plan's latest versions, newest first, each with what it changed."""
+    versions = plan.versions.select_related("actor").order_by("-number")[:limit]
+    return [
+        PlanVersionRow(v.number, v.actor_label, v.created_at, version_changes(v.before, v.after))
+        for v in versions
+    ]
+
+
+def version_changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
+    """What differs between two plan snapshots (services/plans.py plan_snapshot), in words."""
+    if not before:
+        return [("plan", "", f"created with {len(after.get('stages', []))} stages")]
+    changes = [
+        (field.replace("_", " "), _shown(before.get(field)), _shown(after.get(field)))
+        for field in after
+        if field != "stages" and before.get(field) != after.get(field)
+    ]
+    old, new = before.get("stages", []), after.get("stages", [])
+    for n in range(1, max(len(old), len(new)) + 1):
+        was = old[n - 1] if n <= len(old) else None
+        now = new[n - 1] if n <= len(new) else None
+        if was is None or now is None:
+            changes.append((f"stage {n}", _stage_shown(was), _stage_shown(now)))
+            continue
+        for key in now:
+            if was.get(key) != now.get(key):
+                what = f"stage {n} {key.replace('_', ' ')}"
+                changes.append((what, _shown(was.get(key)), _shown(now.get(key))))
+    return changes
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _stage_shown(stage: dict | None) -> str:
+    if stage is None:
+        return "(none)"
+    return stage.get("name") or stage.get("tag") or ", ".join(stage.get("groups", [])) or "all"

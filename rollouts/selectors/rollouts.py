@@ -1,11 +1,13 @@
 """One rollout's page: its stages, what it waits on, its timeline, its API calls."""
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from rollouts.engine.lifecycle import (
@@ -14,7 +16,6 @@ from rollouts.engine.lifecycle import (
     allowed_actions,
     retryable_stages,
     rollout_waiting,
-    stage_current,
 )
 from rollouts.models import (
     FINISHED_ROLLOUT_STATUSES,
@@ -28,7 +29,9 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
-from rollouts.selectors.charts import SERIES_KINDS, StagePoint, stage_series
+from rollouts.selectors.charts import StagePoint, stage_series
+from rollouts.selectors.outcome import rollout_outcome
+from rollouts.selectors.passes import passes_of, samples_of
 
 EVENT_LIMIT = 50
 CALL_LIMIT = 10
@@ -53,6 +56,7 @@ class RolloutPage:
     events: list[Event]
     calls: list[ApiCall]
     series: dict[int, list[StagePoint]] = field(default_factory=dict)
+    passes: dict[int, list[dict]] = field(default_factory=dict)  # by stage id (selectors/passes)
 
     @property
     def awaiting(self) -> RolloutStage | None:
@@ -69,14 +73,20 @@ class RolloutPage:
         return self.rollout.status in FINISHED_ROLLOUT_STATUSES
 
     @property
-    def current_position(self) -> int:
+    def outcome(self) -> str:
+        """The status in words: "Completed with 5 failed, 2 not reached" (selectors/outcome.py)."""
+        return rollout_outcome(rollout=self.rollout, stages=self.stages)
+
+    @property
+    def current_position(self) -> int | None:
         """The stage whose devices the page shows first: the open one, else the last started
-        (the evidence for the next approval), else the stage the rollout will start first."""
+        (the evidence for the next approval); None while no stage has started (a stage not
+        started has no devices to show)."""
         started = [s for s in self.stages if s.started_at]
         open_stages = [s for s in started if not s.is_closed]
         if open_stages or started:
             return (open_stages or started)[0 if open_stages else -1].position
-        return (stage_current(self.stages) or self.stages[0]).position
+        return None
 
     @property
     def errors(self) -> list[tuple[str, str]]:
@@ -156,7 +166,7 @@ def rollout_get(*, rollout_id: int) -> Rollout:
 
 
 def rollout_page(*, rollout_id: int) -> RolloutPage:
-    """Everything the rollout page and its live fragment show: six queries."""
+    """Everything the rollout page and its live fragment show: seven queries."""
     rollout = rollout_get(rollout_id=rollout_id)
     stages = list(rollout.stages.select_related("approved_by").order_by("position"))
     rollout._stage_count = len(stages)
@@ -164,9 +174,7 @@ def rollout_page(*, rollout_id: int) -> RolloutPage:
         rollout.events.select_related("actor", "stage").order_by("-created_at", "-id")[:EVENT_LIMIT]
     )
     calls = list(rollout.api_calls.select_related("stage").order_by("-id")[:CALL_LIMIT])
-    series_events = list(
-        rollout.events.filter(kind__in=SERIES_KINDS, stage__isnull=False).order_by("created_at")
-    )
+    samples = samples_of(stages)
     return RolloutPage(
         rollout=rollout,
         stages=stages,
@@ -174,7 +182,8 @@ def rollout_page(*, rollout_id: int) -> RolloutPage:
         retryable=retryable_stages(rollout=rollout, stages=stages),
         events=events,
         calls=calls,
-        series={s.pk: stage_series(stage=s, events=series_events) for s in stages},
+        series={s.pk: stage_series(stage=s, samples=samples[s.pk]) for s in stages},
+        passes=passes_of(stages),
     )
 
 
@@ -202,3 +211,62 @@ def stage_devices_page(*, stage: RolloutStage, status: str = "", page: str | int
 def rollout_calls_page(*, rollout: Rollout, page: str | int = 1) -> Page:
     calls = rollout.api_calls.select_related("stage").order_by("-id")
     return Paginator(calls, CALL_PAGE_SIZE).get_page(page)
+
+
+STAMP_SECONDS = 30
+
+
+def rollout_stamp(*, rollout_id: int, now: float | None = None) -> str:
+    """A cheap over-approximation of the live page's fingerprints (two small queries, no page
+    built): it changes whenever anything the live regions show may have changed — the
+    rollout's row, a new event or call, a call's state, a stage's row — and at least every
+    STAMP_SECONDS for what only time or another table moves (a freeze window, the kill
+    switch). While it is unchanged, a poll is answered without building or rendering the page.
+    Raises Http404 for an unknown rollout."""
+    now = time.time() if now is None else now
+
+    def latest(model, field_name):
+        rows = model.objects.filter(rollout=OuterRef("pk")).order_by(f"-{field_name}")
+        return Subquery(rows.values(field_name)[:1])
+
+    row = (
+        Rollout.objects.filter(pk=rollout_id)
+        .annotate(
+            event_id=latest(Event, "id"),
+            call_id=latest(ApiCall, "id"),
+            call_sent=latest(ApiCall, "sent_at"),
+            call_done=latest(ApiCall, "completed_at"),
+        )
+        .values_list(
+            "status",
+            "status_reason",
+            "last_error",
+            "pause_cause",
+            "event_id",
+            "call_id",
+            "call_sent",
+            "call_done",
+        )
+        .first()
+    )
+    if row is None:
+        raise Http404("No such rollout.")
+    stages = RolloutStage.objects.filter(rollout_id=rollout_id).order_by("position")
+    stage_rows = list(
+        stages.values_list(
+            "status",
+            "last_error",
+            "approved_at",
+            "devices_total",
+            "count_success",
+            "count_failed",
+            "count_pending",
+            "count_in_progress",
+            "count_aborted",
+            "count_not_reached",
+            "last_polled_at",
+            "deadline_at",
+            "threshold_met_at",
+        )
+    )
+    return _digest((row, stage_rows, int(now // STAMP_SECONDS)))

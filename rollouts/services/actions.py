@@ -20,6 +20,7 @@ from rollouts.engine.lifecycle import (
     retryable_stages,
     stage_current,
 )
+from rollouts.engine.passes import pass_begin_retry
 from rollouts.engine.pauses import devices_with_queued_update, rollout_pause_for
 from rollouts.engine.recovery import calls_requeue_failed
 from rollouts.models import (
@@ -34,8 +35,14 @@ from rollouts.models import (
     RolloutStatus,
     StageStatus,
 )
+
+# Approving, a person's action too, lives in its own module (with the evidence it keeps).
+from rollouts.services.approvals import NumbersChanged, stage_approve  # noqa: F401
 from rollouts.services.errors import ActionRefused
 from rollouts.services.events import TransitionConflict, event_record, transition
+from rollouts.services.fleet_names import names_check
+from rollouts.services.overlap import overlap_guard, overlap_record
+from rollouts.services.plans import plan_version_current
 
 
 def _enqueue_advance(rollout_id: int) -> None:
@@ -61,7 +68,7 @@ def rollout_create(
             app_name=app_name,
             app_version=app_version,
             comment=comment,
-            require_different_approver=plan.require_different_approver,
+            require_different_approver=four_eyes_for(plan),
             created_by=actor,
         )
         event_record(rollout=rollout, kind=EventKind.CREATED, actor=actor, to_status=rollout.status)
@@ -78,9 +85,14 @@ def rollout_launch(
     actor,
     start: bool = True,
     at: datetime | None = None,
+    overlap_reason: str = "",
 ) -> Rollout:
     """Create a rollout and (unless `start` is False) start or schedule it, in one transaction:
-    the page and the REST API both launch rollouts through here."""
+    the page and the REST API both launch rollouts through here. A start is refused (400) when
+    the plan names a group the fleet inventory does not know, and (409) when it overlaps an
+    active rollout, unless a release manager gives `overlap_reason` (services/overlap.py)."""
+    if start:  # refused before a draft is left behind
+        start_checks(plan=plan, actor=actor, overlap_reason=overlap_reason)
     with transaction.atomic():
         rollout = rollout_create(
             plan=plan,
@@ -91,16 +103,42 @@ def rollout_launch(
             actor=actor,
         )
         if start:
-            rollout_start(rollout=rollout, actor=actor, at=at)
+            rollout_start(rollout=rollout, actor=actor, at=at, overlap_reason=overlap_reason)
     return rollout
 
 
-def rollout_start(*, rollout: Rollout, actor, at: datetime | None = None) -> Rollout:
-    """Start now, or schedule for `at`. The plan's stages are copied now; the person starting
-    the rollout approves its first stage."""
+def start_checks(*, plan: Plan, actor, overlap_reason: str = "", rollout_id=None) -> list:
+    """Before a start: the plan's names against the fleet inventory (400 naming an unknown
+    group), then the overlap guard (409 naming the other rollout, unless a release manager
+    gives a reason); returns the overlaps to record."""
+    stages = list(plan.stages.order_by("position"))
+    names = names_check(project=plan.project, stages=stages, live=True)
+    if names.errors:
+        raise ActionRefused(names.sentence(), code="invalid", field="plan")
+    return overlap_guard(plan=plan, actor=actor, reason=overlap_reason, exclude_id=rollout_id)
+
+
+def four_eyes_for(plan: Plan) -> bool:
+    """Four-eyes holds for a plan's rollouts when the plan says so or the site does."""
+    return bool(plan.require_different_approver or settings.ROLLOUT_FOUR_EYES)
+
+
+def rollout_start(
+    *, rollout: Rollout, actor, at: datetime | None = None, overlap_reason: str = ""
+) -> Rollout:
+    """Start now, or schedule for `at`. The plan's stages are copied now (the rollout records
+    which plan version). The person starting the rollout approves its first stage, except under
+    four-eyes: then stage 1 waits for the approval of a second person, like every stage."""
     scheduled = at is not None and at > timezone.now()
     to = RolloutStatus.SCHEDULED if scheduled else RolloutStatus.RUNNING
+    overlaps = start_checks(
+        plan=rollout.plan, actor=actor, overlap_reason=overlap_reason, rollout_id=rollout.pk
+    )
     with transaction.atomic():
+        overlap_record(rollout=rollout, overlaps=overlaps, actor=actor, reason=overlap_reason)
+        plan = Plan.objects.select_for_update().get(pk=rollout.plan_id)
+        four_eyes = four_eyes_for(plan)
+        version = plan_version_current(plan)
         if not transition(
             rollout,
             allowed=(RolloutStatus.DRAFT,),
@@ -108,9 +146,11 @@ def rollout_start(*, rollout: Rollout, actor, at: datetime | None = None) -> Rol
             scheduled_at=at if scheduled else None,
             started_at=None if scheduled else timezone.now(),
             started_by=actor,
+            require_different_approver=four_eyes,
+            plan_version=version,
         ):
             raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}, not a draft.")
-        plan_stages = list(rollout.plan.stages.order_by("position"))
+        plan_stages = list(plan.stages.order_by("position"))
         if not plan_stages:
             raise TransitionConflict("The plan has no stages.")
         RolloutStage.objects.bulk_create(
@@ -118,42 +158,27 @@ def rollout_start(*, rollout: Rollout, actor, at: datetime | None = None) -> Rol
             for i, s in enumerate(plan_stages, start=1)
         )
         first = rollout.stages.get(position=1)
-        RolloutStage.objects.filter(pk=first.pk).update(
-            approved_by=actor, approved_at=timezone.now(), approval_comment="rollout started"
-        )
+        if four_eyes:
+            RolloutStage.objects.filter(pk=first.pk).update(approval_required=True)
+        else:
+            RolloutStage.objects.filter(pk=first.pk).update(
+                approved_by=actor, approved_at=timezone.now(), approval_comment="rollout started"
+            )
         event_record(
             rollout=rollout,
             kind=EventKind.SCHEDULED if scheduled else EventKind.STARTED,
             actor=actor,
             from_status=RolloutStatus.DRAFT,
             to_status=to,
-            details={"scheduled_at": at.isoformat()} if scheduled else {},
+            details={
+                **({"scheduled_at": at.isoformat()} if scheduled else {}),
+                "plan_version": version.number,
+                "four_eyes": four_eyes,
+            },
         )
         if not scheduled:
             _enqueue_advance(rollout.pk)
     return rollout
-
-
-def stage_approve(*, rollout: Rollout, actor, comment: str = "") -> RolloutStage:
-    """Approve the stage the rollout waits on. Only one of many concurrent approvals wins."""
-    stages = action_check(rollout=rollout, action=Action.APPROVE, user=actor)
-    stage = stage_current(stages)
-    with transaction.atomic():
-        won = RolloutStage.objects.filter(
-            pk=stage.pk, status=StageStatus.PENDING, approved_at=None
-        ).update(approved_by=actor, approved_at=timezone.now(), approval_comment=comment)
-        if won != 1:
-            raise TransitionConflict("This stage was approved by someone else a moment ago.")
-        event_record(
-            rollout=rollout,
-            stage=stage,
-            kind=EventKind.STAGE_APPROVED,
-            actor=actor,
-            reason=comment,
-        )
-        _enqueue_advance(rollout.pk)
-    stage.refresh_from_db()
-    return stage
 
 
 def rollout_pause(*, rollout: Rollout, actor, reason: str = "") -> Rollout:
@@ -301,6 +326,9 @@ def rollout_abort(*, rollout: Rollout, actor, reason: str) -> Rollout:
             pause_cause="",
             finished_at=timezone.now(),
         ):
+            # Quote the status it has now (the engine may have just completed it), not the
+            # one this request read before.
+            rollout.refresh_from_db(fields=["status"])
             raise TransitionConflict(f"Rollout {rollout.pk} is {rollout.status}: already over.")
         cancelled = ApiCall.objects.filter(rollout=rollout, state=CallState.QUEUED).update(
             state=CallState.CANCELLED, completed_at=timezone.now(), error_message="aborted"
@@ -338,13 +366,18 @@ def stage_retry_failed(*, rollout: Rollout, stage: RolloutStage, actor) -> Rollo
         ),
     )
     with transaction.atomic():
+        retry = pass_begin_retry(stage=stage, actor=actor)  # the pass before keeps its numbers
         call = call_queue(rollout=rollout, stage=stage, kind=CallKind.RETRY, request=request)
         event_record(
             rollout=rollout,
             stage=stage,
             kind=EventKind.RETRY_REQUESTED,
             actor=actor,
-            details={"api_call": call.pk, "failed_devices": stage.count_failed},
+            details={
+                "api_call": call.pk,
+                "failed_devices": stage.count_failed,
+                "pass": retry.number,
+            },
         )
         if rollout.status == RolloutStatus.PAUSED:
             rollout_resume(rollout=rollout, actor=actor, reason="retry failed devices")

@@ -16,6 +16,7 @@ from rollouts.models.notifications import NotifyKind
 from rollouts.services.actions import rollout_resume
 from rollouts.services.errors import ActionRefused
 from rollouts.services.notifications import notify
+from rollouts.services.timezones import local_text
 
 
 def _admin_only(actor, what: str) -> None:
@@ -69,10 +70,8 @@ def _already_on() -> str:
     use = kill_switch_engaged()
     if use is None:
         return "The kill switch was used by someone else at the same moment."
-    return (
-        f"The kill switch is already on: {use.actor_label} used it {use.at:%Y-%m-%d %H:%M} "
-        f"({use.reason})."
-    )
+    at = local_text(use.at, "Y-m-d H:i")
+    return f"The kill switch is already on: {use.actor_label} used it {at} ({use.reason})."
 
 
 def rollouts_resume_paused_by_switch(*, actor, reason: str = "") -> KillSwitchUse:

@@ -16,6 +16,8 @@ ADD_PLAN = "rollouts.add_plan"
 CHANGE_PLAN = "rollouts.change_plan"
 ADD_ROLLOUT = "rollouts.add_rollout"
 OPERATE = "rollouts.operate_rollout"
+APPROVE = "rollouts.approve_rollout"
+VIEW_EVENTS = "rollouts.view_event"
 
 
 def console_view(*perms: str, methods: tuple[str, ...] = ("GET",)) -> Callable:

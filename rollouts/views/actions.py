@@ -1,5 +1,6 @@
-"""What a release manager does to a rollout. POST only, operate_rollout checked here; whether
-the rollout's state allows the action is the lifecycle's to say (the services ask it)."""
+"""What a release manager does to a rollout. POST only; approve_rollout (approve) or
+operate_rollout (every other action) checked here; whether the rollout's state allows the
+action is the lifecycle's to say (the services ask it)."""
 
 from collections.abc import Callable
 
@@ -10,12 +11,21 @@ from django.shortcuts import get_object_or_404, redirect
 from rollouts.forms.rollouts import AbortForm, ApproveForm, ReasonForm, ShortfallForm
 from rollouts.models import Rollout, RolloutStage
 from rollouts.services import actions as services
+from rollouts.services.actions import NumbersChanged
 from rollouts.services.events import TransitionConflict
-from rollouts.views.access import OPERATE, console_view
+from rollouts.views.access import APPROVE, OPERATE, console_view
+from rollouts.views.rollouts import rollout_page
 
 
-def _act(request: HttpRequest, pk: int, form_class, action: Callable[[Rollout, dict], str]):
-    """Parse the confirmation form, run the service, say what happened, back to the page."""
+def _act(
+    request: HttpRequest,
+    pk: int,
+    form_class,
+    action: Callable[[Rollout, dict], str],
+    reraise: tuple[type[Exception], ...] = (),
+):
+    """Parse the confirmation form, run the service, say what happened, back to the page
+    (the exceptions in `reraise` are the caller's to answer)."""
     rollout = get_object_or_404(Rollout, pk=pk)
     form = form_class(request.POST)
     if not form.is_valid():
@@ -24,6 +34,8 @@ def _act(request: HttpRequest, pk: int, form_class, action: Callable[[Rollout, d
         return redirect("rollout_detail", pk=pk)
     try:
         done = action(rollout, form.cleaned_data)
+    except reraise:
+        raise
     except TransitionConflict as exc:  # ActionRefused included: the sentence is for the person
         messages.error(request, f"Nothing was done: {exc}")
     else:
@@ -31,13 +43,29 @@ def _act(request: HttpRequest, pk: int, form_class, action: Callable[[Rollout, d
     return redirect("rollout_detail", pk=pk)
 
 
-@console_view(OPERATE, methods=("POST",))
+@console_view(APPROVE, methods=("POST",))
 def rollout_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve on the evidence the dialog showed: if what matters changed since, nothing is
+    approved and the page comes back (409) with the new numbers."""
+
     def approve(rollout: Rollout, data: dict) -> str:
-        stage = services.stage_approve(rollout=rollout, actor=request.user, comment=data["comment"])
+        stage = services.stage_approve(
+            rollout=rollout,
+            actor=request.user,
+            comment=data["comment"],
+            fingerprint=data["fingerprint"],
+        )
         return f"Stage {stage.position} ({stage.target_label}) approved: it starts now."
 
-    return _act(request, pk, ApproveForm, approve)
+    try:
+        return _act(request, pk, ApproveForm, approve, reraise=(NumbersChanged,))
+    except NumbersChanged:
+        messages.error(
+            request,
+            "The numbers changed — review again. Nothing was approved; the dialog below shows "
+            "the new numbers.",
+        )
+        return rollout_page(request, pk, status=409)
 
 
 @console_view(OPERATE, methods=("POST",))

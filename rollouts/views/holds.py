@@ -14,6 +14,7 @@ from rollouts.services import freeze_windows as windows
 from rollouts.services import kill_switch
 from rollouts.services.events import TransitionConflict
 from rollouts.services.freezes import local_label, window_end
+from rollouts.services.timezones import local_text
 from rollouts.views.access import VIEW, admin_view, console_view
 
 
@@ -111,9 +112,6 @@ def rollout_freeze_override(request: HttpRequest, pk: int) -> HttpResponse:
     except TransitionConflict as exc:
         messages.error(request, f"Nothing was done: {exc}")
     else:
-        until = timezone.localtime(rollout.freeze_override_until)
-        messages.success(
-            request,
-            f"Rollout {pk} goes on through the freeze (until {until:%b %d, %H:%M}).",
-        )
+        until = local_text(rollout.freeze_override_until)
+        messages.success(request, f"Rollout {pk} goes on through the freeze (until {until}).")
     return redirect("rollout_detail", pk=pk)

@@ -131,8 +131,8 @@ def test_a_plan_may_require_a_different_approver(manager, other_manager, api_as,
     Rollout.objects.filter(pk=running.pk).update(require_different_approver=True)
     stage_done(running, 1)
 
-    own = act(api_as(manager), running, "approve")
-    other = act(api_as(other_manager), running, "approve")
+    own = act(api_as(manager), running, "approve", {"comment": "mine"})
+    other = act(api_as(other_manager), running, "approve", {"comment": "canary clean"})
 
     assert own.status_code == 403
     assert "different person" in own.json()["detail"]

@@ -96,8 +96,8 @@ def test_twice_on_or_releasing_when_off_is_a_409(api_as, admin, running):
     assert KillSwitchUse.objects.count() == 1
 
 
-def test_the_schema_documents_the_admin_answers(anonymous):
-    paths = anonymous.get(reverse("api-schema")).json()["paths"]
+def test_the_schema_documents_the_admin_answers(api_as, viewer):
+    paths = api_as(viewer).get(reverse("api-schema")).json()["paths"]
 
     engage = paths["/api/v1/kill-switch"]["post"]
     assert {"200", "400", "401", "403", "409"} <= set(engage["responses"])

@@ -219,3 +219,49 @@ def test_get_a_missing_rollout_is_a_404(viewer, api_as):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Rollout 424242 not found.", "code": "not_found"}
+
+
+# --- Honest status and kept evidence (issue 12) -----------------------------------------------
+
+
+def test_a_rollout_says_its_outcome_stage_badges_and_each_pass(
+    viewer, api_as, running, manager, django_assert_max_num_queries
+):
+    from rollouts.engine.passes import pass_begin_retry, sample_record
+
+    stage = RolloutStage.objects.get(rollout=running, position=1)
+    RolloutStage.objects.filter(pk=stage.pk).update(
+        status=StageStatus.MONITORING, devices_total=11, count_success=3, count_failed=8
+    )
+    sample_record(stage)
+    pass_begin_retry(stage=stage, actor=manager)
+    RolloutStage.objects.filter(pk=stage.pk).update(count_success=11, count_failed=0)
+    sample_record(stage)
+    Rollout.objects.filter(pk=running.pk).update(status=RolloutStatus.PAUSED)
+    client = api_as(viewer)
+
+    with django_assert_max_num_queries(12):  # constant: stages and passes prefetched
+        body = client.get(reverse("api-rollout", args=[running.pk])).json()
+
+    assert body["outcome"] == "Paused"
+    first = body["stages"][0]
+    assert (first["status"], first["display_status"]) == ("monitoring", "Paused")
+    assert [p["summary"] for p in first["passes"]] == [
+        "first pass 3/11 succeeded, 8 failed",
+        "retry 8/8 succeeded",
+    ]
+    assert first["passes"][0]["ended_at"] is not None
+    assert (first["passes"][1]["kind"], first["passes"][1]["started_by"]) == ("retry", "rita")
+    assert body["stages"][1]["passes"] == []
+
+
+def test_a_completed_rollout_lists_its_outcome_with_what_it_left_behind(viewer, api_as, running):
+    RolloutStage.objects.filter(rollout=running).update(status=StageStatus.SUCCEEDED)
+    RolloutStage.objects.filter(rollout=running, position=3).update(
+        devices_total=40, count_success=33, count_failed=5, count_not_reached=2
+    )
+    Rollout.objects.filter(pk=running.pk).update(status=RolloutStatus.COMPLETED)
+
+    listed = api_as(viewer).get(ROLLOUTS).json()["results"][0]
+
+    assert listed["outcome"] == "Completed with 5 failed, 2 not reached"

@@ -2,6 +2,10 @@
 operation, with a release manager's token, find no 5xx and no answer that breaks the schema."""
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -13,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from openapi_spec_validator import validate as openapi_validate
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from rollouts.models import Rollout
@@ -23,8 +28,8 @@ from tests.api.conftest import THREE_STAGES, client_for
 EXAMPLES_PER_OPERATION = 20  # x 20 operations, plus schemathesis' own edge cases: ~45 s
 
 
-def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
-    response = anonymous.get(reverse("api-schema"))
+def test_the_schema_is_openapi_3_with_every_endpoint(api_as, viewer):
+    response = api_as(viewer).get(reverse("api-schema"))
 
     assert response.status_code == 200
     schema = response.json()
@@ -32,6 +37,9 @@ def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
     assert set(schema["paths"]) == {
         "/api/v1/plans",
         "/api/v1/plans/{id}",
+        "/api/v1/plans/{id}/preview",
+        "/api/v1/fleet/devices",
+        "/api/v1/fleet/refresh",
         "/api/v1/rollouts",
         "/api/v1/rollouts/{id}",
         *(
@@ -41,9 +49,11 @@ def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
                 *("accept-shortfall", "send-again", "confirm-sent"),
             )
         ),
+        "/api/v1/rollouts/{id}/approval",
         "/api/v1/rollouts/{id}/stages/{position}",
         "/api/v1/rollouts/{id}/events",
         "/api/v1/rollouts/{id}/calls",
+        "/api/v1/events",
         "/api/v1/rollouts/{id}/freeze-override",
         "/api/v1/kill-switch",
         "/api/v1/kill-switch/release",
@@ -75,14 +85,106 @@ def test_the_schema_is_openapi_3_with_every_endpoint(anonymous):
 
 
 @pytest.mark.parametrize("name", ["api-docs", "api-redoc"])
-def test_the_docs_pages_use_no_cdn(anonymous, name):
-    response = anonymous.get(reverse(name))
+def test_the_docs_pages_use_no_cdn(client, viewer, name):
+    client.force_login(viewer)
+    response = client.get(reverse(name))
 
     page = response.content.decode()
     assert response.status_code == 200
     assert "/static/drf_spectacular_sidecar/" in page
     assert "cdn." not in page and "unpkg" not in page
     assert reverse("api-schema") in page
+
+
+# --- conventions: Spectral's OpenAPI rules, the OpenAPI validator, what the hook documents
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+SPECTRAL_INSTALL = "bash scripts/install-system-deps.sh (npm: @stoplight/spectral-cli into .tools/)"
+
+
+def spectral() -> str:
+    """Spectral from SPECTRAL, .tools/ (where scripts/install-system-deps.sh puts it) or PATH."""
+    for candidate in (
+        os.environ.get("SPECTRAL", ""),
+        str(BASE_DIR / ".tools" / "node_modules" / ".bin" / "spectral"),
+        shutil.which("spectral") or "",
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail(f"Spectral is not installed: run {SPECTRAL_INSTALL}.", pytrace=False)
+
+
+def test_spectral_oas_rules_find_nothing(tmp_path):
+    schema_file = tmp_path / "schema.json"
+    schema_file.write_text(json.dumps(_generated_schema()))
+    ruleset = tmp_path / ".spectral.yaml"
+    ruleset.write_text('extends: ["spectral:oas"]\n')
+
+    done = subprocess.run(
+        [spectral(), "lint", "--ruleset", str(ruleset), "--format", "json"]
+        + ["--fail-severity", "hint", str(schema_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    start = done.stdout.find("[")  # the JSON list, then (with none) a sentence
+    assert start >= 0, done.stdout + done.stderr
+    problems, _ = json.JSONDecoder().raw_decode(done.stdout[start:])
+    assert problems == [], json.dumps(problems, indent=1)[:4000]
+    assert done.returncode == 0, done.stderr
+
+
+def test_openapi_spec_validator_accepts_the_schema():
+    openapi_validate(_generated_schema())  # raises on the first problem
+
+
+def test_every_operation_documents_its_headers_and_errors():
+    schema = _generated_schema()
+    paths = schema["paths"]
+
+    def codes(path, method):
+        return set(paths[path][method]["responses"])
+
+    def headers(path, method, code):
+        return set(paths[path][method]["responses"][code].get("headers", {}))
+
+    def header_params(path, method):
+        return {p["name"] for p in paths[path][method].get("parameters", []) if p["in"] == "header"}
+
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert operation["tags"] and operation["description"], (path, method)
+            assert {"401", "403", "406", "429"} <= codes(path, method), (path, method)
+            assert "Retry-After" in headers(path, method, "429")
+            assert "WWW-Authenticate" in headers(path, method, "401")
+            assert "X-RateLimit-Remaining" in headers(
+                path,
+                method,
+                "200" if "200" in codes(path, method) else sorted(codes(path, method))[0],
+            )
+            if "requestBody" in operation:
+                assert {"413", "415"} <= codes(path, method), (path, method)
+            if "201" in codes(path, method):
+                assert "Location" in headers(path, method, "201"), (path, method)
+    assert {"304", "404"} <= codes("/api/v1/plans/{id}", "get")
+    assert "ETag" in headers("/api/v1/plans/{id}", "get", "200")
+    assert header_params("/api/v1/plans/{id}", "get") == {"If-None-Match"}
+    for method in ("put", "patch"):
+        assert "412" in codes("/api/v1/plans/{id}", method)
+        assert header_params("/api/v1/plans/{id}", method) == {"If-Match"}
+    assert "304" in codes("/api/v1/rollouts/{id}", "get")
+    assert "ETag" in headers("/api/v1/rollouts/{id}/approve", "post", "200")
+    assert "412" in codes("/api/v1/rollouts/{id}/stages/{position}", "patch")
+    assert "412" not in codes("/api/v1/rollouts/{id}/events", "get")
+    assert {tag["name"] for tag in schema["tags"]} == {
+        t for ops in paths.values() for op in ops.values() for t in op["tags"]
+    }
+    assert schema["servers"] and schema["info"]["contact"]
+    status = next(
+        p for p in paths["/api/v1/rollouts"]["get"]["parameters"] if p["name"] == "status"
+    )
+    assert "" not in status["schema"]["enum"] and "running" in status["schema"]["enum"]
 
 
 # --- schemathesis, in-process against Django's WSGI app, inside this test's transaction

@@ -152,8 +152,9 @@ class _Elements(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-# Inline handlers and scripts the templates themselves write; anything else was injected.
-KNOWN_HANDLERS = {("onclick", "this.select()")}
+# Inline handlers the templates themselves write (none: the Content-Security-Policy would
+# block them); anything else was injected.
+KNOWN_HANDLERS: set[tuple[str, str]] = set()
 
 
 def injected_markup(html: str) -> list[str]:

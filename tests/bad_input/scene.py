@@ -84,6 +84,9 @@ def hostile_scene(*, user) -> Scene:
     failed.refresh_from_db()
     error_message = failed.api_calls.get().error_message  # the client keeps the first part
     stage = failed.stages.get(position=1)
+    # As if an earlier deploy of the stage had reached a device (the page shows the devices of
+    # a stage that started).
+    failed.stages.filter(pk=stage.pk).update(started_at=timezone.now())
     DeviceProgressFactory(stage=stage, device_name=SCRIPT, group=IMG, device_uuid=SVG[:60])
     event_record(rollout=failed, stage=stage, kind="api_error", reason=HTMX, details={})
 

@@ -39,6 +39,8 @@ CONSOLE_POSTS = {
     "stage_edit": {"pk": 1, "position": 2},
     "account-tokens": {},
     "account-token-revoke": {"pk": 1},
+    "account-timezone": {},
+    "fleet_refresh": {},
     "kill_switch_engage": {},
     "kill_switch_release": {},
     "freeze_create": {},

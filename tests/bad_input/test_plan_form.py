@@ -80,6 +80,16 @@ def any_plan_post(draw) -> dict[str, str]:
     return data
 
 
+# What a plan's project, tags, groups, filters and names accept: no control characters.
+PRINTABLE = st.characters(exclude_categories=["Cc", "Cs"])
+
+
+def printable_text(*, max_size: int, prefix: str = "") -> st.SearchStrategy[str]:
+    return clean_text(max_size=max_size, prefix=prefix).filter(
+        lambda s: not any(c < " " or c == "\x7f" for c in s)
+    )
+
+
 @st.composite
 def valid_plan_post(draw) -> tuple[dict[str, str], int]:
     """A plan the editor must accept: distinct tags and groups, `all` only last, gates in
@@ -91,8 +101,8 @@ def valid_plan_post(draw) -> tuple[dict[str, str], int]:
     positions = draw(st.permutations(range(1, count + 1)))  # form i is stage positions[i]
     targets = [by_position[position - 1] for position in positions]
     data = {
-        "name": draw(clean_text(max_size=120)),
-        "project": draw(clean_text(max_size=120)),
+        "name": draw(printable_text(max_size=120)),
+        "project": draw(printable_text(max_size=120)),
         "description": draw(st.one_of(st.just(""), clean_text(max_size=3000))),
         "stages-TOTAL_FORMS": str(count),
         "stages-INITIAL_FORMS": "0",
@@ -103,19 +113,19 @@ def valid_plan_post(draw) -> tuple[dict[str, str], int]:
         data["require_different_approver"] = "on"
     for i, target in enumerate(targets):
         stage = {
-            "name": draw(st.one_of(st.just(""), clean_text(max_size=100))),
+            "name": draw(st.one_of(st.just(""), printable_text(max_size=100))),
             "target": target,
             "success_threshold": str(draw(st.integers(0, 100))),
             "failure_threshold": str(draw(st.integers(0, 100))),
             "soak_minutes": str(draw(st.integers(0, MAX_SOAK_MINUTES))),
             "deadline_minutes": str(draw(st.integers(1, MAX_DEADLINE_MINUTES))),
-            "app_filter": draw(st.one_of(st.just(""), clean_text(max_size=100))),
+            "app_filter": draw(st.one_of(st.just(""), printable_text(max_size=100))),
             "ORDER": str(positions[i]),
         }
         if target == "tag":
-            stage["tag"] = draw(clean_text(max_size=100, prefix=f"t{i}-"))
+            stage["tag"] = draw(printable_text(max_size=100, prefix=f"t{i}-"))
         if target == "groups":
-            names = st.text(max_size=15).filter(lambda s: "," not in s and "\x00" not in s)
+            names = st.text(PRINTABLE, max_size=15).filter(lambda s: "," not in s)
             groups = draw(
                 st.lists(names.map(lambda s, i=i: f"g{i}-{s.strip()}"), min_size=1, max_size=5)
             )

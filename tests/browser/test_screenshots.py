@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from rollouts.models import (
     ChannelKind,
     Event,
+    FleetRead,
     Rollout,
     RolloutStage,
     RolloutStatus,
@@ -25,8 +26,9 @@ from rollouts.models.notifications import SUBSCRIBABLE_KINDS
 from rollouts.services.actions import rollout_create, rollout_start, stage_approve
 from rollouts.services.notifications import channel_create
 from rollouts.services.plans import plan_create
-from tests.process.helpers import wait_awaiting_approval, wait_status
+from rollouts.tasks import fleet_refresh
 from tests.factories import EventFactory, RolloutFactory, RolloutStageFactory
+from tests.process.helpers import wait_awaiting_approval, wait_status
 from tests.support.browser import DESKTOP, PHONE, sign_in
 from tests.support.processes import wait_for
 from tests.support.roles import user_with_role
@@ -143,6 +145,14 @@ def test_take_the_screenshots(engine_factory, open_page):
         )
         assert RolloutStage.objects.get(rollout=spring, position=2).count_failed > 0
         wait_for(WorkerHeartbeat.objects.exists, timeout=90, describe=engine.logs)
+        # The fleet inventory, read by the worker ("Refresh now"): the approve dialog counts
+        # the next stage's devices from it.
+        fleet_refresh.delay(project="Demo")
+        wait_for(
+            FleetRead.objects.filter(project="Demo", completed_at__isnull=False).exists,
+            timeout=120,
+            describe=engine.logs,
+        )
 
         page = open_page(viewport=DESKTOP)
         sign_in(page, rita)
@@ -189,3 +199,35 @@ def test_take_the_screenshots(engine_factory, open_page):
         shoot(phone, "dashboard-phone", full_page=False)
         phone.goto(f"/rollouts/{spring.pk}/")
         shoot(phone, "rollout-phone", full_page=False)
+
+
+def test_take_the_fleet_screenshots(open_page, settings):
+    """The fleet page, a device's page and the new-rollout preview with its device counts, from
+    an inventory read from the simulator (in-process: no worker needed)."""
+    from django.core.cache import cache
+
+    from rollouts.engine.client import upswift_client
+    from rollouts.engine.inventory import inventory_refresh
+    from upswift_simulator.testing import running_simulator
+
+    rita = user_with_role("rita", "Release manager")
+    with running_simulator(devices=400, offline_share=0.15) as sim:
+        settings.UPSWIFT_API_URL, settings.UPSWIFT_USER_TOKEN = sim.base_url, sim.token
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        upswift_client.cache_clear()
+        cache.clear()
+        assert inventory_refresh(project="Demo")
+        weekly = plan_create(name="Weekly release", project="Demo", stages=WEEKLY, actor=rita)
+        upswift_client.cache_clear()
+
+    page = open_page(viewport=DESKTOP)
+    sign_in(page, rita)
+    page.goto("/fleet/?project=Demo")
+    expect(page.locator("#fleet-table")).to_be_visible()
+    shoot(page, "fleet")
+    page.locator("#fleet-table tbody a").first.click()
+    expect(page.locator("#device-updates, #device-state").first).to_be_visible()
+    shoot(page, "fleet-device")
+    page.goto(f"/rollouts/new/?plan={weekly.pk}")
+    expect(page.locator("#preview .preview-total")).to_contain_text("devices in all")
+    shoot(page, "preview-counts")

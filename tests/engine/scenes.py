@@ -20,12 +20,14 @@ _plans = itertools.count(1)
 def started(stages, *, user=None, require_different_approver=False, comment=""):
     """A running rollout of a new plan (its first stage approved by the starter)."""
     user = user or UserFactory()
+    # Only an admin sets a plan's four-eyes flag (rollouts/services/plans.py).
+    admin = UserFactory(username="plan-admin", is_superuser=True)
     plan = plan_create(
         name=f"plan {next(_plans)}",
         project="Demo",
         stages=stages,
         require_different_approver=require_different_approver,
-        actor=user,
+        actor=admin if require_different_approver else user,
     )
     rollout = rollout_create(
         plan=plan,

@@ -15,8 +15,8 @@ from rollouts.engine.progress import stage_poll
 from rollouts.models import EventKind, PauseCause, RolloutStatus, StageStatus
 from rollouts.services.actions import stage_accept_shortfall
 from rollouts.services.errors import ActionRefused
-from tests.factories import DeviceProgressFactory, UserFactory
 from tests.engine.scenes import begun, events, fresh, monitoring
+from tests.factories import DeviceProgressFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -34,7 +34,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, currently_in_test_context, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -80,6 +80,8 @@ from rollouts.services.errors import ActionRefused
 from rollouts.services.events import TransitionConflict
 from rollouts.services.plans import plan_create
 from rollouts.services.stage_edits import rollout_stage_edit
+from rollouts.services.timezones import local_text
+from tests.factories import UserFactory
 from tests.support.roles import user_with_role
 from upswift_simulator.testing import running_simulator
 
@@ -140,7 +142,7 @@ def expected_waiting_line(waiting: lifecycle.Waiting, cause_label: str) -> str |
     if waiting.kind == Awaiting.NOTHING:
         return None
     position = waiting.stage.position if waiting.stage else None
-    when = dateformat.format(timezone.localtime(waiting.until), "M j, H:i") if waiting.until else ""
+    when = local_text(waiting.until, "M j, H:i") if waiting.until else ""  # "Jan 7, 09:01 UTC"
     if waiting.kind == Awaiting.APPROVAL:
         text = f"approval of stage {position}"
     elif waiting.kind == Awaiting.DEPLOY:
@@ -221,7 +223,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                 {"target": "groups", "groups": ["TestGroup1"], "approval_required": True} | common,
                 {"target": "all", "approval_required": True} | common,
             ],
-            actor=starter,
+            # Only an admin sets the four-eyes flag (rollouts/services/plans.py).
+            actor=UserFactory(username="plan-admin", is_superuser=True) if four_eyes else starter,
         )
         rollout = rollout_create(
             plan=plan, flow_id="73a7-1ft8", app_name="default_app", app_version=APP_VERSION,
@@ -229,6 +232,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         )  # fmt: skip
         rollout_start(rollout=rollout, actor=starter)
         self.rollout_id = rollout.pk
+        if four_eyes:  # stage 1 waits for a second person too
+            stage_approve(rollout=rollout, actor=self.users["other"], comment="build checked")
         if head_start != "none":
             self.engine_step()  # stage 1 deployed, its devices pending
         if head_start in ("stage 1 done", "stage 2 deployed", "stage 2 done"):
@@ -264,7 +269,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         actor = self.users[who]
         try:
             if action == Action.APPROVE:
-                stage_approve(rollout=rollout, actor=actor, comment=text)
+                # A comment is required under four-eyes or after a shortfall: always give one.
+                stage_approve(rollout=rollout, actor=actor, comment=text or "approved")
             elif action == Action.PAUSE:
                 rollout_pause(rollout=rollout, actor=actor, reason=text)
             elif action == Action.RESUME:
@@ -573,7 +579,7 @@ def refused_read_back_past_the_deadline() -> None:
     """(2b) Stage 2 is monitoring when its group disappears from Upswift: every read-back of
     it was refused (HTTP 400), so the gates never ran, the deadline never paused the rollout,
     and it stayed running, "waiting for the devices of stage 2 until" a time long past.
-    Fixed since: a refused read pauses for a person (progress._read_refused), and a stage
+    Fixed since: a refused read pauses for a person (read_failures.read_refused), and a stage
     whose read-back cannot finish still meets its deadline (gates.stage_deadline_check)."""
     state = LifecycleMachine()
     try:

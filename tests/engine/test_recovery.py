@@ -23,7 +23,6 @@ from rollouts.models import (
     StageStatus,
 )
 from rollouts.services.actions import rollout_pause, rollout_resume
-from tests.factories import ApiCallFactory, UserFactory
 from tests.engine.scenes import (
     begun,
     deploy_attempts,
@@ -34,6 +33,7 @@ from tests.engine.scenes import (
     sim_deploys,
     sim_reads,
 )
+from tests.factories import ApiCallFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

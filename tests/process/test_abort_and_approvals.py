@@ -9,13 +9,13 @@ from django.db import connection
 from rollouts.models import ApiCall, CallKind, Event, EventKind, RolloutStatus, StageStatus
 from rollouts.services.actions import rollout_abort, stage_approve
 from rollouts.services.events import TransitionConflict
+from tests.factories import UserFactory
 from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
     start_rollout,
     wait_awaiting_approval,
 )
-from tests.factories import UserFactory
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.integration

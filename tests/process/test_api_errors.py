@@ -5,6 +5,7 @@ import pytest
 from rollouts.models import ApiCall, CallKind, CallState, Event, EventKind, RolloutStatus
 from rollouts.services.actions import rollout_resume, stage_approve
 from rollouts.services.stage_edits import rollout_stage_edit
+from tests.factories import UserFactory
 from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
@@ -13,7 +14,6 @@ from tests.process.helpers import (
     wait_awaiting_approval,
     wait_status,
 )
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.integration
 

@@ -4,6 +4,7 @@ import pytest
 
 from rollouts.models import ApiCall, CallKind, Event, EventKind, RolloutStatus
 from rollouts.services.actions import stage_approve, stage_retry_failed
+from tests.factories import UserFactory
 from tests.process.helpers import (
     deploy_calls,
     rollout_updates_per_device,
@@ -11,7 +12,6 @@ from tests.process.helpers import (
     wait_awaiting_approval,
     wait_status,
 )
-from tests.factories import UserFactory
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.integration

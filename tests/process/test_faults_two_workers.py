@@ -24,6 +24,7 @@ from rollouts.models import (
 )
 from rollouts.services.actions import rollout_resume, stage_accept_shortfall, stage_approve
 from rollouts.services.stage_edits import rollout_stage_edit
+from tests.factories import UserFactory
 from tests.process.helpers import (
     AUTO,
     CANARY_GROUPS_ALL,
@@ -36,7 +37,6 @@ from tests.process.helpers import (
     wait_awaiting_approval,
     wait_status,
 )
-from tests.factories import UserFactory
 from tests.support.processes import wait_for
 from upswift import UpswiftClient
 

@@ -29,6 +29,7 @@ from rollouts.services.actions import (
 )
 from rollouts.services.kill_switch import rollouts_pause_all, rollouts_resume_paused_by_switch
 from rollouts.services.plans import plan_create
+from tests.factories import UserFactory
 from tests.process.helpers import (
     AUTO,
     CANARY_GROUPS_ALL,
@@ -38,7 +39,6 @@ from tests.process.helpers import (
     wait_awaiting_approval,
     wait_status,
 )
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.integration
 

@@ -14,6 +14,7 @@ from rollouts.models import (
     RolloutStatus,
 )
 from rollouts.services.actions import rollout_abort, stage_deploy_confirm, stage_deploy_resend
+from tests.factories import UserFactory
 from tests.process.helpers import (
     assert_every_device_once,
     auto_stages,
@@ -23,7 +24,6 @@ from tests.process.helpers import (
     start_rollout,
     wait_status,
 )
-from tests.factories import UserFactory
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.integration

@@ -8,6 +8,9 @@ import pytest
 
 from rollouts.models import Delivery, DeliveryState, RolloutStatus
 from rollouts.services.actions import stage_approve
+from tests.factories import UserFactory
+from tests.notifications.conftest import webhook
+from tests.notifications.receivers import http_receiver, signature_valid
 from tests.process.helpers import (
     AUTO,
     CANARY_GROUPS_ALL,
@@ -16,9 +19,6 @@ from tests.process.helpers import (
     wait_awaiting_approval,
     wait_status,
 )
-from tests.factories import UserFactory
-from tests.notifications.conftest import webhook
-from tests.notifications.receivers import http_receiver, signature_valid
 from tests.support.processes import wait_for
 from upswift_console.celery import app
 

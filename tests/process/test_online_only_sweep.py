@@ -3,13 +3,13 @@
 import pytest
 
 from rollouts.models import ApiCall, CallKind, RolloutStatus
+from tests.factories import UserFactory
 from tests.process.helpers import (
     deploy_calls,
     rollout_updates_per_device,
     start_rollout,
     wait_status,
 )
-from tests.factories import UserFactory
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.integration

@@ -4,6 +4,7 @@ import pytest
 
 from rollouts.models import ApiCall, CallKind, Event, EventKind, RolloutStatus
 from rollouts.services.actions import stage_approve
+from tests.factories import UserFactory
 from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
@@ -12,7 +13,6 @@ from tests.process.helpers import (
     wait_awaiting_approval,
     wait_status,
 )
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.integration
 

@@ -5,6 +5,7 @@ import signal
 import pytest
 
 from rollouts.models import ApiCall, CallKind, CallState, Event, EventKind, RolloutStatus
+from tests.factories import UserFactory
 from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
@@ -12,7 +13,6 @@ from tests.process.helpers import (
     start_rollout,
     wait_status,
 )
-from tests.factories import UserFactory
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.integration

@@ -11,6 +11,7 @@ from kombu import Connection
 from rollouts.models import Event, EventKind, RolloutStatus
 from rollouts.services import actions
 from rollouts.tasks import rollout_advance_task
+from tests.factories import UserFactory
 from tests.process.helpers import (
     CANARY_GROUPS_ALL,
     deploy_calls,
@@ -19,7 +20,6 @@ from tests.process.helpers import (
     start_rollout,
     wait_status,
 )
-from tests.factories import UserFactory
 from tests.support.processes import celery_beat, redis_server, wait_for
 
 pytestmark = pytest.mark.integration

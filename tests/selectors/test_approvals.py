@@ -95,7 +95,7 @@ def test_approvers_are_managers_superusers_and_direct_grants(
     release_manager, other_manager, viewer, console_admin, outsider
 ):
     direct = UserFactory(username="dina")
-    direct.user_permissions.add(Permission.objects.get(codename="operate_rollout"))
+    direct.user_permissions.add(Permission.objects.get(codename="approve_rollout"))
     UserFactory(username="gone", is_active=False, is_superuser=True)
 
     names = [u.username for u in approvers_list()]

@@ -120,7 +120,10 @@ def test_four_eyes_refuses_the_starter_and_takes_another(release_manager, other_
     with pytest.raises(ActionRefused) as refused:
         stage_approve(rollout=rollout, actor=release_manager)
     assert refused.value.code == "permission_denied"
-    assert stage_approve(rollout=rollout, actor=other_manager).approved_by == other_manager
+    assert (
+        stage_approve(rollout=rollout, actor=other_manager, comment="ok").approved_by
+        == other_manager
+    )
 
 
 def test_pause_says_who_and_resume_clears_the_cause(release_manager):
@@ -182,6 +185,18 @@ def test_abort_needs_a_reason_and_cancels_queued_calls(release_manager):
     assert aborted.details["calls_cancelled"] == 1
 
 
+def test_an_abort_that_loses_the_race_quotes_the_status_the_rollout_has_now(release_manager):
+    rollout = _launch(release_manager)
+    Rollout.objects.filter(pk=rollout.pk).update(status=RolloutStatus.COMPLETED)  # the engine
+
+    with pytest.raises(TransitionConflict) as conflict:
+        rollout_abort(rollout=rollout, actor=release_manager, reason="too late")  # read running
+
+    assert str(conflict.value) == f"Rollout {rollout.pk} is completed: already over."
+    assert Rollout.objects.get(pk=rollout.pk).status == RolloutStatus.COMPLETED
+    assert not Event.objects.filter(rollout=rollout, kind=EventKind.ABORTED).exists()
+
+
 def test_accepting_a_shortfall_needs_a_reason(release_manager):
     rollout = _launch(release_manager)
     with pytest.raises(ActionRefused) as refused:
@@ -212,4 +227,4 @@ def test_retry_queues_one_call_for_the_failed_devices_only(release_manager):
     ]
     assert call.request["body"]["user_token"] == "***"  # never stored
     event = Event.objects.get(rollout=rollout, kind=EventKind.RETRY_REQUESTED)
-    assert event.details == {"api_call": call.pk, "failed_devices": 2}
+    assert event.details == {"api_call": call.pk, "failed_devices": 2, "pass": 2}

@@ -22,8 +22,8 @@ from rollouts.models import (
 from rollouts.services.errors import ActionRefused
 from rollouts.services.freeze_windows import freeze_window_create, rollout_freeze_override
 from rollouts.services.freezes import freeze_active, freeze_until, start_hold
-from tests.factories import UserFactory
 from tests.engine.scenes import started
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,8 @@ from rollouts.services.kill_switch import (
     rollouts_pause_all,
     rollouts_resume_paused_by_switch,
 )
-from tests.factories import RolloutFactory, UserFactory
 from tests.engine.scenes import started
+from tests.factories import RolloutFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -126,3 +126,32 @@ def test_the_models_deadline_bounds_are_the_ones_forms_and_the_api_use(model):
 
     assert max(lows) == MIN_DEADLINE_MINUTES
     assert min(tops) == MAX_DEADLINE_MINUTES
+
+
+@pytest.mark.parametrize(
+    ("stage", "field"),
+    [
+        ({"target": "tag", "tag": "can\x1bary"}, "stages.1.tag"),
+        ({"target": "groups", "groups": ["ok", "Test\x00Group"]}, "stages.1.groups"),
+        ({"target": "all", "name": "every\x7fone"}, "stages.1.name"),
+        ({"target": "all", "app_filter": "app\x08"}, "stages.1.app_filter"),
+        ({"target": "all", "device_filter": "d-\r\nX-Injected: 1"}, "stages.1.device_filter"),
+    ],
+)
+def test_stage_names_refuse_control_characters(stage, field):
+    assert errors_of([stage])[field] == ["Control characters are not allowed."]
+
+
+@pytest.mark.parametrize("field", ["name", "project"])
+def test_a_plan_name_or_project_with_control_characters_is_refused(field, release_manager):
+    fields = {"name": "Weekly", "project": "Demo", field: "De\x1b[31mmo"}
+
+    with pytest.raises(ValidationError) as info:
+        plan_create(**fields, stages=[{"target": "all"}], actor=release_manager)
+
+    assert info.value.message_dict[field] == ["Control characters are not allowed."]
+    plan = plan_create(name="Weekly", project="Demo", stages=[{"target": "all"}])
+    with pytest.raises(ValidationError):
+        plan_update(plan=plan, **{field: "tab\there"})
+    plan.refresh_from_db()
+    assert (plan.name, plan.project) == ("Weekly", "Demo")

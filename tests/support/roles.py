@@ -58,3 +58,9 @@ def console_test_settings(settings) -> None:
     # In-process tests count soak and deadline minutes as real minutes, whatever a laptop's
     # .env says (`make run` writes 5-second demo minutes); the engine's process tests set it.
     settings.ROLLOUT_SOAK_MINUTE_SECONDS = 60.0
+    # The suite sends thousands of API requests a minute, all from 127.0.0.1: the API's rate
+    # limits stay on, but generous (tests/api/test_throttles.py sets small ones).
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "20000/minute", "address": "20000/minute"},
+    }

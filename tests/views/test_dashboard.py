@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -111,7 +113,7 @@ def test_api_health_shows_the_last_error_cooldown_and_calls(
     assert "s left" in section
     # a poll of 3 pages and one deploy call
     assert "<dt>Requests in the last minute</dt><dd>4</dd>" in section
-    assert "<dt>Budget used this minute</dt><dd>2 of 60</dd>" in section
+    assert "<dt>Budget used, last 60 s</dt><dd>2 of 60</dd>" in section
     cache.clear()
 
 
@@ -132,3 +134,66 @@ def test_user_content_is_escaped(client, viewer):
 
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def dashboard_poll(client, query: str):
+    return client.get(f"{reverse('dashboard')}?{query}", HTTP_HX_REQUEST="true")
+
+
+def test_the_dashboard_polls_and_answers_only_its_poller_while_nothing_changed(
+    client, viewer, release_manager
+):
+    rollout_built(user=release_manager, stage_statuses=AWAITING, second_stage_approved=False)
+    html = dashboard(client, viewer)
+    poller = re.search(r'<div id="poller" hx-get="[^"]*\?([^"]+)"', html)
+    assert poller, "the dashboard polls"
+    assert 'hx-select-oob="#approvals,#active,#finished,#troubles,#api-health,#workers"' in html
+    assert 'data-announce="1 stage awaiting approval"' in html
+    query = poller.group(1).replace("&amp;", "&")
+
+    same = dashboard_poll(client, query).content.decode()
+    assert 'id="poller"' in same and 'id="approvals"' not in same
+    assert 'data-interval="4"' in same  # nothing changed: the next poll comes later
+
+    rollout_built(user=release_manager, stage_statuses=AWAITING, second_stage_approved=False)
+    changed = dashboard_poll(client, query).content.decode()
+    assert 'data-announce="2 stages awaiting approval"' in changed
+    assert 'data-interval="2"' in changed
+
+
+def test_recently_finished_rollouts_say_what_they_left_behind(client, viewer, release_manager):
+    done = rollout_built(
+        user=release_manager,
+        status=RolloutStatus.COMPLETED,
+        stage_statuses=(StageStatus.SUCCEEDED,) * 3,
+    )
+    stage = done.stages.get(position=3)
+    type(stage).objects.filter(pk=stage.pk).update(count_failed=5, count_not_reached=2)
+    clean = rollout_built(
+        user=release_manager,
+        status=RolloutStatus.COMPLETED,
+        stage_statuses=(StageStatus.SUCCEEDED,) * 3,
+    )
+
+    html = dashboard(client, viewer)
+    start = html.index('id="finished"')
+    section = html[start : html.index("</section>", start)]
+
+    assert f'id="finished-{done.pk}"' in section
+    line = section[section.index(f'id="finished-{done.pk}"') :]
+    assert "Completed with 5 failed, 2 not reached" in line.split("</p>")[0]
+    line = section[section.index(f'id="finished-{clean.pk}"') :]
+    assert '<span class="badge s-completed">Completed</span>' in line.split("</p>")[0]
+
+
+def test_a_paused_rollouts_open_stage_reads_paused_on_the_dashboard(
+    client, viewer, release_manager
+):
+    rollout = rollout_built(user=release_manager, status=RolloutStatus.PAUSED, devices=0)
+    stage = rollout.stages.get(position=2)
+    type(stage).objects.filter(pk=stage.pk).update(devices_total=0)
+
+    html = dashboard(client, viewer)
+    flight = html[html.index(f'id="flight-{rollout.pk}"') :]
+
+    assert "2. Europe</span><span>paused</span>" in flight

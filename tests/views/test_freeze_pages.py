@@ -2,13 +2,14 @@
 delete them (the form says what is wrong with a window), and only admins let a rollout
 through a freeze."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from rollouts.models import EventKind, FreezeWindow, Recurrence, StageStatus
+from rollouts.models import EventKind, FreezeWindow, Profile, Recurrence, StageStatus
 from tests.support.console_data import rollout_built
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,35 @@ def test_an_admin_creates_a_window(client, console_admin, data):
         assert (created.weekdays, f"{created.end_time:%H:%M}") == ([4], "23:59")
     else:  # the wall times are Berlin's
         assert created.starts_at.isoformat() == "2030-12-23T23:00:00+00:00"
+
+
+def zone_offered(client) -> str:
+    page = client.get(reverse("freeze_create")).content.decode()
+    field = re.search(r'<input[^>]*name="timezone"[^>]*>', page).group(0)
+    return re.search(r'value="([^"]*)"', field).group(1)
+
+
+def test_a_new_window_is_in_the_viewers_zone_by_default(client, console_admin, settings):
+    settings.TIME_ZONE = "America/New_York"
+    client.force_login(console_admin)
+    assert zone_offered(client) == "America/New_York"  # no zone chosen, none from the browser
+
+    client.cookies["tz"] = "Europe/Berlin"
+    assert zone_offered(client) == "Europe/Berlin"  # the browser's
+
+    Profile.objects.create(user=console_admin, timezone="Asia/Tokyo")
+    client.force_login(console_admin)  # a new session reads the chosen zone
+    assert zone_offered(client) == "Asia/Tokyo"
+
+
+def test_the_zone_posted_is_the_windows_whatever_the_viewers(client, console_admin):
+    """The default is only what the form offers: the zone sent is the window's."""
+    Profile.objects.create(user=console_admin, timezone="Asia/Tokyo")
+    client.force_login(console_admin)
+
+    client.post(reverse("freeze_create"), ONE_OFF)
+
+    assert FreezeWindow.objects.get().timezone == "Europe/Berlin"
 
 
 @pytest.mark.parametrize(

@@ -150,3 +150,202 @@ def test_a_rollout_waiting_for_a_person_says_so_and_can_be_filtered(client, view
     body = b"".join(client.get(reverse("history_csv")).streaming_content).decode()
     table = {r["id"]: r["awaiting_approval"] for r in csv.DictReader(io.StringIO(body))}
     assert table[str(waiting.pk)] == "true" and table[str(history["old"].pk)] == "false"
+
+
+ODD_SEARCHES = [
+    "²",  # "²".isdigit() is True, int("²") fails: a 500 once
+    "#²",
+    "٣",  # an Arabic-Indic digit: isdigit() again
+    "#" + "9" * 30,  # no bigint holds it
+    "9" * 19,
+    "#-1",
+    "#",
+    "%_\\'\"",
+    "a\u202ebuild",
+    "🚀",
+    "x" * 201,  # longer than the field allows: a form error, not a 500
+]
+
+
+@pytest.mark.parametrize("q", ODD_SEARCHES)
+def test_odd_search_text_never_answers_500(client, viewer, history, q):
+    client.force_login(viewer)
+
+    page = client.get(reverse("history"), {"q": q})
+    export = client.get(reverse("history_csv"), {"q": q})
+
+    assert page.status_code == 200
+    assert export.status_code == 200
+    body = b"".join(export.streaming_content).decode()
+    assert body.startswith("id,status,")
+
+
+def test_a_nul_in_the_search_is_an_error_on_the_form(client, viewer, history):
+    client.force_login(viewer)
+
+    page = client.get(reverse("history"), {"q": "spring\x00"})
+    export = client.get(reverse("history_csv"), {"q": "spring\x00"})
+
+    assert page.status_code == 200 and "Null characters are not allowed." in page.content.decode()
+    assert export.status_code == 200
+
+
+def test_a_number_still_finds_the_rollout_by_id(client, viewer, history):
+    pk = history["done"].pk
+
+    assert f'id="rollout-{pk}"' in rows(client, viewer, q=str(pk))
+    assert "No rollout matches." in rows(client, viewer, q="²")
+
+
+@pytest.mark.parametrize("field", ["plan", "person", "status", "since", "until", "page", "version"])
+@pytest.mark.parametrize("value", ["²", "9" * 30, "-1", "\x00", "%00", "[]"])
+def test_odd_values_in_any_filter_never_answer_500(client, viewer, history, field, value):
+    client.force_login(viewer)
+
+    page = client.get(reverse("history"), {field: value})
+    export = client.get(reverse("history_csv"), {field: value})
+
+    assert page.status_code == 200
+    assert export.status_code == 200
+    assert b"".join(export.streaming_content).decode().startswith("id,status,")
+
+
+# --- The audit record and the event export (issue 12) ----------------------------------------
+
+
+def _csv(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_csv_carries_outcome_approvers_evidence_and_stage_counts(
+    client, viewer, release_manager
+):
+    from rollouts.engine.passes import pass_begin_retry
+    from rollouts.models import Event, EventKind
+
+    rollout = rollout_built(
+        user=release_manager,
+        status=RolloutStatus.COMPLETED,
+        stage_statuses=(StageStatus.SUCCEEDED, StageStatus.SUCCEEDED, StageStatus.PENDING),
+    )
+    stage = rollout.stages.get(position=2)
+    type(stage).objects.filter(pk=stage.pk).update(count_success=3, count_failed=8)
+    pass_begin_retry(stage=stage, actor=release_manager)
+    Event.objects.create(
+        rollout=rollout,
+        stage=stage,
+        kind=EventKind.STAGE_APPROVED,
+        actor=release_manager,
+        reason="=cmd|' /C calc'!A0",
+        details={"evidence": {"stage": {"position": 2, "devices": 11}, "earlier": []}},
+    )
+    client.force_login(viewer)
+
+    row = _csv(client.get(reverse("history_csv")))[0]
+
+    assert row["outcome"] == "Completed with 8 failed"
+    assert row["approvers"] == "stage 1: rita; stage 2: rita"
+    assert row["approvals"].startswith("stage 2 by rita at ")
+    assert row["approvals"].endswith(": start stage 2 (11 devices)")
+    assert "\"=cmd|' /C calc'!A0\"" in row["approvals"]  # quoted inside, not a cell's start
+    assert "2 Europe: succeeded, 4 devices, 3 succeeded, 8 failed" in row["stage_counts"]
+    assert (
+        "(first pass 3/4 succeeded, 8 failed; retry 0/8 succeeded, 8 failed)"
+        in (row["stage_counts"])
+    )
+
+
+def test_the_history_page_shows_the_outcome_and_a_retried_stage_passes(
+    client, viewer, release_manager
+):
+    from rollouts.engine.passes import pass_begin_retry
+
+    rollout = rollout_built(user=release_manager, status=RolloutStatus.PAUSED, devices=6)
+    pass_begin_retry(stage=rollout.stages.get(position=2), actor=release_manager)
+    done = rollout_built(
+        user=release_manager,
+        status=RolloutStatus.COMPLETED,
+        stage_statuses=(StageStatus.SUCCEEDED, StageStatus.MONITORING, StageStatus.SUCCEEDED),
+    )
+    client.force_login(viewer)
+
+    html = client.get(reverse("history")).content.decode()
+
+    assert "Completed with 1 failed, 3 pending" in html
+    row = html[html.index(f'id="rollout-{rollout.pk}"') :]
+    assert "Stage 2: first pass 6/10 succeeded, 1 failed, 3 pending; retry 0/1" in row
+    assert f'id="rollout-{done.pk}"' in html
+
+
+def _event_at(rollout, when, **fields):
+    from tests.factories import EventFactory
+
+    event = EventFactory(rollout=rollout, **fields)
+    type(event).objects.filter(pk=event.pk).update(created_at=when)
+    return event
+
+
+def test_the_event_export_is_the_whole_range_escaped_and_without_the_token(
+    client, viewer, release_manager, settings, monkeypatch
+):
+    from rollouts.selectors import audit
+
+    monkeypatch.setattr(audit, "EXPORT_CHUNK", 7)  # several chunks: none lost between them
+    settings.UPSWIFT_USER_TOKEN = "tok-secret-123"
+    rollout = rollout_built(user=release_manager, events=0, calls=0)
+    day = timezone.now().replace(year=2026, month=3, day=10, hour=12)
+    for n in range(30):
+        _event_at(rollout, day + timedelta(minutes=n), kind="sweep", reason=f"sweep {n}")
+    _event_at(rollout, day - timedelta(days=1), kind="sweep", reason="the day before")
+    _event_at(
+        rollout,
+        day,
+        kind="paused",
+        actor=release_manager,
+        reason="@SUM(A1) token tok-secret-123",
+        details={"user_token": "tok-secret-123", "note": "+1"},
+    )
+    client.force_login(viewer)
+
+    response = client.get(reverse("events_csv"), {"from": "2026-03-10", "to": "2026-03-10"})
+
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    rows = _csv(response)
+    assert len(rows) == 31
+    assert [r["reason"] for r in rows].count("the day before") == 0
+    paused = next(r for r in rows if r["kind"] == "paused")
+    assert paused["reason"].startswith("'@SUM(A1)")
+    assert paused["actor"] == "rita" and paused["rollout"] == str(rollout.pk)
+    body = "".join(",".join(r.values()) for r in rows)
+    assert "tok-secret-123" not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"from": "2026-13-01"}, "from: Enter a valid date."),
+        ({"from": "2026-03-11", "to": "2026-03-10"}, "to: The last day is before the first day."),
+    ],
+)
+def test_a_bad_event_range_is_a_400_that_says_why(client, viewer, query, message):
+    client.force_login(viewer)
+
+    response = client.get(reverse("events_csv"), query)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_event_export_needs_the_view_event_permission(client, viewer):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    reader = UserFactory(username="reader")
+    reader.user_permissions.add(Permission.objects.get(codename="view_rollout"))
+    client.force_login(reader)
+    assert client.get(reverse("events_csv")).status_code == 403
+    client.force_login(viewer)
+    html = client.get(reverse("history"), {"since": "2026-03-01"}).content.decode()
+    assert 'href="/history/events.csv?from=2026-03-01&amp;to="' in html

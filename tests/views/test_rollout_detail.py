@@ -185,3 +185,84 @@ def test_an_unknown_rollout_is_404(client, viewer):
     client.force_login(viewer)
 
     assert client.get(reverse("rollout_detail", args=[999999])).status_code == 404
+
+
+# --- Honest status and kept evidence (issue 12) -----------------------------------------------
+
+
+def _card(html, position) -> str:
+    start = html.index(f'id="stage-{position}"')
+    return html[start : html.index("</article>", start)]
+
+
+@pytest.mark.parametrize(
+    ("status", "label"), [(RolloutStatus.PAUSED, "Paused"), (RolloutStatus.ABORTED, "Aborted")]
+)
+def test_the_open_stage_badge_follows_a_stopped_rollout(
+    client, viewer, release_manager, status, label
+):
+    rollout = rollout_built(user=release_manager, status=status)
+
+    card = _card(page(client, viewer, rollout), 2)
+
+    assert f'<span class="badge s-{status}" data-stage-status="monitoring">{label}</span>' in card
+    assert ">Monitoring<" not in card
+
+
+def test_a_completed_rollout_with_failures_says_so(client, viewer, release_manager):
+    rollout = rollout_built(
+        user=release_manager,
+        status=RolloutStatus.COMPLETED,
+        stage_statuses=(StageStatus.SUCCEEDED,) * 3,
+    )
+    stage = rollout.stages.get(position=3)
+    type(stage).objects.filter(pk=stage.pk).update(count_failed=5, count_not_reached=2)
+
+    html = page(client, viewer, rollout)
+
+    status = html[
+        html.index('id="rollout-status"') : html.index("</span>", html.index('id="rollout-status"'))
+    ]
+    assert "Completed with 5 failed, 2 not reached" in status
+
+
+def test_a_retried_stage_card_keeps_each_pass(client, viewer, release_manager):
+    from rollouts.engine.passes import pass_begin_retry, sample_record
+
+    rollout = rollout_built(user=release_manager, status=RolloutStatus.PAUSED, devices=3)
+    stage = rollout.stages.get(position=2)
+    type(stage).objects.filter(pk=stage.pk).update(
+        devices_total=11, count_success=3, count_failed=8, count_in_progress=0, count_pending=0
+    )
+    sample_record(stage)
+    pass_begin_retry(stage=stage, actor=release_manager)
+    type(stage).objects.filter(pk=stage.pk).update(count_success=11, count_failed=0)
+    sample_record(stage)
+
+    card = _card(page(client, viewer, rollout), 2)
+
+    passes = card[card.index('id="stage-2-passes"') :]
+    assert '<li data-pass="1">First pass 3/11 succeeded, 8 failed</li>' in passes
+    assert '<li data-pass="2">Retry 8/8 succeeded <span class="muted">· rita</span></li>' in passes
+
+
+def test_the_devices_panel_never_opens_on_a_stage_not_started(client, viewer, release_manager):
+    waiting = rollout_built(
+        user=release_manager, stage_statuses=(StageStatus.PENDING,) * 3, devices=0
+    )
+    running = rollout_built(user=release_manager)
+
+    html = page(client, viewer, waiting)
+    assert 'id="devices-none"' in html
+    assert "Loading devices" not in html
+    html = page(client, viewer, running)
+    assert f"/rollouts/{running.pk}/stages/2/devices/" in html.split("Loading devices")[0][-400:]
+
+
+def test_the_actions_comment_is_not_printed_on_the_page(client, release_manager):
+    rollout = rollout_built(user=release_manager, status=RolloutStatus.PAUSED)
+
+    html = page(client, release_manager, rollout)
+
+    assert 'id="actions"' in html
+    assert "Every form is shown only for an action" not in html
