@@ -38,7 +38,7 @@ def test_stages_are_added_reordered_and_removed_with_the_keyboard(open_page, rel
 
     tag = page.locator("[data-stage]").first.locator("[data-field=tag]")
     expect(tag).to_contain_text("A tag stage needs a tag (e.g. canary).")
-    expect(tag.get_by_role("textbox")).to_have_attribute("aria-invalid", "true")
+    expect(tag.get_by_label("Tag", exact=True)).to_have_attribute("aria-invalid", "true")
     assert not Plan.objects.exists()
 
     page.locator("[data-stage]").first.get_by_label("Tag", exact=True).fill("canary")
