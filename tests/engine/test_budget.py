@@ -99,9 +99,8 @@ def test_budget_wait_tells_how_soon_without_taking_a_call(settings, backend):
     assert budget_status(now=t + 10)["calls_this_minute"] == 2
 
 
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)  # the one shared between workers
 def test_workers_taking_calls_at_once_never_over_grant(settings, backend):
-    if backend != "redis":
-        pytest.skip("only Redis is shared between workers (the local fallback is per process)")
     settings.UPSWIFT_CALLS_PER_MINUTE = 25
     t = 9_000_000.0
     results = []
