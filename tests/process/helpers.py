@@ -71,13 +71,16 @@ def deploy_calls(sim, since: int = 0) -> list[dict]:
     return [c for c in sim.calls(since) if c["path"].endswith("/deploy_update")]
 
 
-def rollout_updates_per_device(sim, rollout: Rollout) -> dict[str, int]:
-    """How many updates of this rollout each Demo device received (from the simulator)."""
-    marker = f"[rollout {rollout.pk} "
+def rollout_updates_per_device(
+    sim, rollout: Rollout | int, *, project: str = "Demo"
+) -> dict[str, int]:
+    """How many updates of this rollout (a row or its id) each device of `project` received,
+    from the simulator."""
+    marker = f"[rollout {getattr(rollout, 'pk', rollout)} "
     client = UpswiftClient(sim.base_url, sim.token)
     return {
         d["device_uuid"]: sum(marker in (u.get("comment") or "") for u in d["updates"])
-        for d in client.iter_devices_details(project_name="Demo")
+        for d in client.iter_devices_details(project_name=project)
         if not device_row_problem(d)  # malformed rows a test added: never deployed to
     }
 

@@ -21,6 +21,7 @@ from contextlib import ExitStack, contextmanager
 import pytest
 import requests
 
+from tests.process.helpers import rollout_updates_per_device
 from tests.support.engine import FAST_ENGINE
 from tests.support.processes import (
     BASE_DIR,
@@ -127,6 +128,7 @@ def laptop(tmp_path, **overrides):
             "api": api,
             "base": base,
             "db": tmp_path / "console.sqlite3",
+            "sim": sim,
             "processes": {"web": web, "worker": worker, "beat": beat},
         }
 
@@ -185,6 +187,7 @@ def test_web_worker_and_beat_share_the_sqlite_file_calmly(tmp_path):
     with laptop(tmp_path) as lap:
         ids = start_rollouts(lap, 2)
         wait_completed(lap, ids)
+        assert_each_device_updated_once(lap, ids)
         kinds = {pk: event_kinds(lap, pk) for pk in ids}
         journal = sqlite3.connect(lap["db"]).execute("PRAGMA journal_mode").fetchone()[0]
         logs = {name: process.log() for name, process in lap["processes"].items()}
@@ -221,8 +224,17 @@ def test_a_lock_held_past_the_busy_timeout_is_retried_not_an_engine_error(tmp_pa
             stop.set()
             thread.join(timeout=10)
         wait_completed(lap, ids)
+        assert_each_device_updated_once(lap, ids)
         kinds = event_kinds(lap, ids[0])
         log = worker.log()
 
     assert LOCKED in log and "stepping again" in log
     assert "completed" in kinds and "engine_error" not in kinds, kinds
+
+
+def assert_each_device_updated_once(lap, ids: list[int]) -> None:
+    """From the simulator's fleet: every device of each rollout's project got its update once
+    (a retried step after a lock never sends a second deploy)."""
+    for pk, project in zip(ids, PROJECTS, strict=False):
+        per_device = rollout_updates_per_device(lap["sim"], pk, project=project)
+        assert per_device and set(per_device.values()) == {1}, (project, per_device)
