@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_pages import poll_calls_create  # noqa: E402
 from bench_poll_100k import database_recreate, django_setup, ram_gb  # noqa: E402
 from bench_simulator import _date_u, append_report, machine  # noqa: E402
 
@@ -49,7 +50,7 @@ def seed_running(*, pages: int, user) -> list[int]:
     """`pages` running rollouts: stage 1 succeeded, stage 2 monitoring, stage 3 pending."""
     from django.utils import timezone
 
-    from rollouts.models import ApiCall, DeviceProgress, Event, Plan, PlanStage, Rollout
+    from rollouts.models import DeviceProgress, Event, Plan, PlanStage, Rollout
     from rollouts.models import RolloutStage as Stage
 
     now = timezone.now()
@@ -113,22 +114,7 @@ def seed_running(*, pages: int, user) -> list[int]:
         (Event(rollout=r, kind="stage_started", to_status="deploying") for r in rollouts),
         batch_size=5000,
     )
-    ApiCall.objects.bulk_create(
-        (
-            ApiCall(
-                rollout=r,
-                kind="poll",
-                state="succeeded",
-                http_status=200,
-                pages=1,
-                duration_ms=12.0,
-                request={"method": "GET", "path": "/devices_details", "body": {}},
-            )
-            for r in rollouts
-            for _ in range(10)
-        ),
-        batch_size=5000,
-    )
+    poll_calls_create(rollouts, per_rollout=10)
     return [r.pk for r in rollouts]
 
 

@@ -41,7 +41,6 @@ def seed(*, rollouts: int, user) -> int:
     from django.utils import timezone
 
     from rollouts.models import (
-        ApiCall,
         DeviceProgress,
         Event,
         Plan,
@@ -119,6 +118,22 @@ def seed(*, rollouts: int, user) -> int:
         ),
         batch_size=5000,
     )
+    poll_calls_create(objs, per_rollout=CALLS_PER_ROLLOUT)
+    # History happened over time (auto_now_add stamped it all now), and autovacuum would have
+    # analysed the tables by the time anyone looks.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("rollouts_event", "rollouts_apicall"):
+            cursor.execute(f"UPDATE {table} SET created_at = now() - id * interval '1 minute'")  # noqa: S608 (fixed names)
+        cursor.execute("ANALYZE")
+    return objs[-1].pk
+
+
+def poll_calls_create(rollouts, *, per_rollout: int) -> None:
+    """`per_rollout` successful one-page read-back calls for each rollout (the calls table)."""
+    from rollouts.models import ApiCall
+
     ApiCall.objects.bulk_create(
         (
             ApiCall(
@@ -130,20 +145,11 @@ def seed(*, rollouts: int, user) -> int:
                 duration_ms=12.0,
                 request={"method": "GET", "path": "/devices_details", "body": {}},
             )
-            for r in objs
-            for _ in range(CALLS_PER_ROLLOUT)
+            for r in rollouts
+            for _ in range(per_rollout)
         ),
         batch_size=5000,
     )
-    # History happened over time (auto_now_add stamped it all now), and autovacuum would have
-    # analysed the tables by the time anyone looks.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for table in ("rollouts_event", "rollouts_apicall"):
-            cursor.execute(f"UPDATE {table} SET created_at = now() - id * interval '1 minute'")  # noqa: S608 (fixed names)
-        cursor.execute("ANALYZE")
-    return objs[-1].pk
 
 
 def _stage_status(rollout_status: str, position: int) -> str:

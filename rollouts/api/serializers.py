@@ -225,13 +225,19 @@ class RolloutSerializer(ScrubbedMixin, RolloutOutcomeMixin, serializers.ModelSer
         stage = open_stage(rollout)
         return stage.position if stage else None
 
+    def to_representation(self, rollout: Rollout):
+        # Asked once per rollout: `waiting` and `awaiting_approval` both answer from it (it may
+        # query the freeze windows and the kill switch).
+        self._waiting = rollout_waiting(rollout=rollout, stages=rollout_stages(rollout)).to_json()
+        return super().to_representation(rollout)
+
     def get_awaiting_approval(self, rollout: Rollout) -> bool:
         """True while the rollout waits for the approval of a stage (`waiting.kind`)."""
-        return self.get_waiting(rollout)["kind"] == Awaiting.APPROVAL
+        return self._waiting["kind"] == Awaiting.APPROVAL
 
     @extend_schema_field(WaitingSerializer)
     def get_waiting(self, rollout: Rollout) -> dict:
-        return rollout_waiting(rollout=rollout, stages=rollout_stages(rollout)).to_json()
+        return self._waiting
 
     @extend_schema_field(
         serializers.ListField(

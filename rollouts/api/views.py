@@ -86,10 +86,9 @@ class PlanListView(ApiView):
         data = valid(PlanSerializer, request.data)
         with service_errors(), plan_constraints():
             plan = plan_create(**data, actor=request.user)
-        plan = selectors.plan_list().get(pk=plan.pk)
         location = reverse("api-plan", args=[plan.pk])
         return Response(
-            PlanSerializer(plan).data,
+            _plan_data(plan.pk),
             status=status.HTTP_201_CREATED,
             headers={"Location": location},
         )
@@ -194,9 +193,8 @@ class RolloutListView(ApiView):
         with service_errors():
             rollout = rollout_launch(**data, actor=request.user, start=start, at=at)
         location = reverse("api-rollout", args=[rollout.pk])
-        detail = selectors.rollout_detail(pk=rollout.pk)
         return Response(
-            RolloutDetailSerializer(detail, context=self.get_serializer_context()).data,
+            rollout_data(self, rollout.pk),
             status=status.HTTP_201_CREATED,
             headers={"Location": location},
         )

@@ -80,10 +80,15 @@ def cohort_filter(
 
 
 def deploy_filter(
-    *, cohort: DevicesFilter, online_only: bool, update_status: str | None = None
+    *,
+    cohort: DevicesFilter,
+    online_only: bool,
+    update_status: str | None = None,
+    busy_statuses: Sequence[str] = ("in_progress",),
 ) -> DevicesFilter:
-    """The cohort with the deploy-time guards: never interrupt a device mid-update."""
-    guards = [Filter("update_status", "is_not", "in_progress")]
+    """The cohort with the deploy-time guards: never interrupt a device mid-update (a sweep
+    also leaves alone a device with an update queued: `busy_statuses`)."""
+    guards = [Filter("update_status", "is_not", status) for status in busy_statuses]
     if update_status:
         guards = [Filter("update_status", "is", update_status)]
     if online_only:

@@ -170,7 +170,7 @@ def _details_phase(read: FleetRead, cursor: dict) -> None:
         page = response.message if isinstance(response.message, list) else []
         uuids, written = _store_details(read.project, [d for d in page if isinstance(d, dict)])
         read.written += written
-        cursor["seen"] = [*cursor.get("seen", []), *uuids]
+        cursor.setdefault("seen", []).extend(uuids)  # not copied per page: 100,000 devices
         cursor["offset"] = offset + len(page)
         if response.payload.get("more") is not True or not page:
             break

@@ -188,7 +188,10 @@ def stage_marker_seen(*, rollout: Rollout, stage: RolloutStage) -> bool:
     cut it short (ScanPaused). Raises ScanFailed when the read-back fails."""
     marker = rollout.marker(stage)
     scan = _scan(
-        rollout=rollout, stage=stage, groups=_scan_groups(stage), cursor=_cursor_of(stage, "landed")
+        rollout=rollout,
+        stage=stage,
+        groups=readback.stage_own_groups(stage),
+        cursor=_cursor_of(stage, "landed"),
     )
     try:
         with contextlib.closing(scan):
@@ -219,11 +222,6 @@ def _cursor_of(stage: RolloutStage, kind: str) -> dict:
 def _cursor_store(stage: RolloutStage, cursor: dict) -> None:
     RolloutStage.objects.filter(pk=stage.pk).update(poll_cursor=cursor)
     stage.poll_cursor = cursor
-
-
-def _scan_groups(stage: RolloutStage) -> list[str]:
-    cohort = stage.cohort_filter()
-    return list(cohort.groups) if stage.target == "groups" else []
 
 
 def _progress_scan(*, rollout: Rollout, stage: RolloutStage, cursor: dict) -> Iterator[dict]:
@@ -355,6 +353,6 @@ def _online_devices(*, rollout: Rollout, stage: RolloutStage) -> set[str]:
         stage=stage,
         path="/get_devices_state",
         pages_of=upswift_client().iter_devices_state,
-        groups=_scan_groups(stage),
+        groups=readback.stage_own_groups(stage),
     )
     return {d.get("device_uuid") for d in states if d.get("device_status") == "online"}

@@ -38,12 +38,17 @@ def _fresh_read(project: str) -> bool:
     return age <= 2 * settings.FLEET_MAX_AGE_SECONDS
 
 
+def stage_own_groups(stage: RolloutStage) -> list[str]:
+    """The groups a groups stage's cohort names ([] for any other target: the whole project)."""
+    return list(stage.cohort_filter().groups) if stage.target == "groups" else []
+
+
 def read_costs(*, project: str, stage: RolloutStage) -> dict[str, dict[str, Any]]:
     """Each way of reading the stage's cohort back: {"devices"|"groups"|"project": {"scopes",
     "calls"}} (a way that does not apply is left out). Two queries on the inventory."""
     page = max(1, settings.UPSWIFT_PAGE_SIZE)
     cohort = stage.cohort_filter()
-    own_groups = list(cohort.groups) if stage.target == "groups" else []
+    own_groups = stage_own_groups(stage)
     sizes = dict(
         FleetDevice.objects.filter(project=project)
         .order_by()
@@ -83,7 +88,7 @@ def read_costs(*, project: str, stage: RolloutStage) -> dict[str, dict[str, Any]
 def read_plan(*, project: str, stage: RolloutStage) -> dict[str, Any]:
     """The cheapest way to read the stage back now: {"by", "scopes", "calls"}. Scopes are
     group names (by groups), device uuids (by devices), or [] (the whole project)."""
-    groups = list(stage.cohort_filter().groups) if stage.target == "groups" else []
+    groups = stage_own_groups(stage)
     if not _fresh_read(project):
         return {"by": "groups" if groups else "project", "scopes": groups, "calls": None}
     costs = read_costs(project=project, stage=stage)

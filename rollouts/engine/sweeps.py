@@ -7,6 +7,7 @@ pending`, so a sweep that lands twice queues nothing twice. A device is swept at
 ROLLOUT_SWEEP_SECONDS, and at most SWEEP_BATCH devices per pass, to stay within the budget.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,10 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from rollouts.engine.calls import call_queue
-from rollouts.engine.cohorts import stage_deploy_request
+from rollouts.engine.cohorts import deploy_filter, stage_deploy_request
 from rollouts.models import CallKind, DeviceStatus, EventKind, Rollout, RolloutStage
 from rollouts.services.events import event_record
-from upswift import DevicesFilter, Filter
+from upswift import Filter
 
 SWEEP_BATCH = 20
 
@@ -51,18 +52,14 @@ def stage_sweep(*, rollout: Rollout, stage: RolloutStage) -> int:
     if not uuids:
         return 0
     cohort = stage.cohort_filter()
-    guards = [
-        Filter("update_status", "is_not", "in_progress"),
-        Filter("update_status", "is_not", "pending"),
-    ]
-    if stage.online_only:
-        guards.append(Filter("device_state", "is", "online"))
     with transaction.atomic():
         for uuid in uuids:
-            devices_filter = DevicesFilter(
-                project=cohort.project,
-                groups=list(cohort.groups),
-                filters=[*cohort.filters, Filter("specific_device", "is", uuid), *guards],
+            devices_filter = deploy_filter(
+                cohort=replace(
+                    cohort, filters=[*cohort.filters, Filter("specific_device", "is", uuid)]
+                ),
+                online_only=stage.online_only,
+                busy_statuses=("in_progress", "pending"),
             )
             request = stage_deploy_request(
                 rollout=rollout, stage=stage, devices_filter=devices_filter

@@ -107,6 +107,11 @@ def _label(stage: Any) -> str:
     return "all devices"
 
 
+def _tags(text: str) -> list[str]:
+    """The tags of a stored `tags_text` (`|a|b|`)."""
+    return [t for t in text.split("|") if t]
+
+
 def inventory_devices(project: str) -> list[dict]:
     """The project's devices in the shape `device_matches` reads, plus their online state."""
     rows = FleetDevice.objects.filter(project=project).values_list(
@@ -117,7 +122,7 @@ def inventory_devices(project: str) -> list[dict]:
             "project": project,
             "device_uuid": uuid,
             "group": group,
-            "tags": [t for t in tags.split("|") if t],
+            "tags": _tags(tags),
             "online": online,
         }
         for uuid, group, tags, online in rows.iterator(chunk_size=10_000)
@@ -151,24 +156,28 @@ def _cohorts(project: str, stages: list[Any], groups: set[str]) -> list:
     return cohorts
 
 
-def stage_target_uuids(project: str, stages: list[Any], *, devices=None) -> list[set[str]]:
-    """Per stage, the uuids of the devices it would target now (see `stage_target_counts`)."""
-    devices = inventory_devices(project) if devices is None else devices
+def _targets(project: str, stages: list[Any], devices: list[dict]) -> list[tuple]:
+    """Per stage: (stage, its cohort or EmptyCohort, the uuids of the devices it would target
+    now), each cohort built once."""
     stages = [_stage_like(s) for s in stages]
     groups = {d["group"] for d in devices if d["group"]}
-    found: list[set[str]] = []
+    found = []
     for stage, cohort in zip(stages, _cohorts(project, stages, groups), strict=True):
-        if isinstance(cohort, EmptyCohort):
-            found.append(set())
-            continue
-        found.append(
-            {
+        uuids: set[str] = set()
+        if not isinstance(cohort, EmptyCohort):
+            uuids = {
                 d["device_uuid"]
                 for d in devices
                 if device_matches(cohort, d) is not False and (d["online"] or not stage.online_only)
             }
-        )
+        found.append((stage, cohort, uuids))
     return found
+
+
+def stage_target_uuids(project: str, stages: list[Any], *, devices=None) -> list[set[str]]:
+    """Per stage, the uuids of the devices it would target now (see `stage_target_counts`)."""
+    devices = inventory_devices(project) if devices is None else devices
+    return [uuids for _, _, uuids in _targets(project, stages, devices)]
 
 
 def stage_target_counts(project: str, stages: list[Any], *, devices=None) -> TargetCounts:
@@ -179,21 +188,16 @@ def stage_target_counts(project: str, stages: list[Any], *, devices=None) -> Tar
     dialog calls it."""
     devices = inventory_devices(project) if devices is None else devices
     online = {d["device_uuid"] for d in devices if d["online"]}
-    stages = [_stage_like(s) for s in stages]
-    groups = {d["group"] for d in devices if d["group"]}
-    uuids = stage_target_uuids(project, stages, devices=devices)
     counts = TargetCounts(project=project, read_at=fleet_read_at(project))
-    for index, (stage, cohort) in enumerate(
-        zip(stages, _cohorts(project, stages, groups), strict=True)
-    ):
+    for index, (stage, cohort, uuids) in enumerate(_targets(project, stages, devices)):
         count = StageCount(position=index + 1, label=_label(stage))
         counts.stages.append(count)
         if isinstance(cohort, EmptyCohort):
             count.empty_reason = str(cohort)
             continue
         count.app_unchecked = any(f.type == "app" for f in cohort.filters)
-        count.devices = len(uuids[index])
-        count.online = len(uuids[index] & online)
+        count.devices = len(uuids)
+        count.online = len(uuids & online)
         count.offline = count.devices - count.online
     return counts
 
@@ -229,7 +233,7 @@ def project_tags(project: str) -> list[str]:
         .exclude(tags_text="")
         .values_list("tags_text", flat=True)
     ).distinct():
-        tags.update(t for t in text.split("|") if t)
+        tags.update(_tags(text))
     return sorted(tags)
 
 
@@ -271,7 +275,7 @@ def fleet_pickers() -> dict[str, list[str]]:
     for text in (
         FleetDevice.objects.exclude(tags_text="").order_by().values_list("tags_text", flat=True)
     ).distinct():
-        tags.update(t for t in text.split("|") if t)
+        tags.update(_tags(text))
     groups = (
         FleetDevice.objects.exclude(group="")
         .order_by("group")

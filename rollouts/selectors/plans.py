@@ -38,12 +38,13 @@ class StagePreview:
     empty_reason: str = ""
 
 
-def plan_preview(*, plan: Plan) -> list[StagePreview]:
-    """The Upswift filter each stage's deploy call would carry, without calling the API.
+def plan_preview(*, plan: Plan, stages: list[PlanStage] | None = None) -> list[StagePreview]:
+    """The Upswift filter each stage's deploy call would carry, without calling the API
+    (`stages`: the plan's stages in order, when the caller has read them).
 
     Where a stage must list the project's other groups by name (read from the fleet when it
     starts), the preview shows them as one placeholder with the groups left out."""
-    stages = list(plan.stages.order_by("position"))
+    stages = list(plan.stages.order_by("position")) if stages is None else stages
     previews = []
     for index, stage in enumerate(stages):
         earlier = stages[:index]

@@ -91,8 +91,8 @@ def rollout_launch(
     the page and the REST API both launch rollouts through here. A start is refused (400) when
     the plan names a group the fleet inventory does not know, and (409) when it overlaps an
     active rollout, unless a release manager gives `overlap_reason` (services/overlap.py)."""
-    if start:  # refused before a draft is left behind
-        start_checks(plan=plan, actor=actor, overlap_reason=overlap_reason)
+    if start:  # refused before a draft is left behind; checked once, not again on the start
+        overlaps = start_checks(plan=plan, actor=actor, overlap_reason=overlap_reason)
     with transaction.atomic():
         rollout = rollout_create(
             plan=plan,
@@ -103,7 +103,13 @@ def rollout_launch(
             actor=actor,
         )
         if start:
-            rollout_start(rollout=rollout, actor=actor, at=at, overlap_reason=overlap_reason)
+            _start(
+                rollout=rollout,
+                actor=actor,
+                at=at,
+                overlap_reason=overlap_reason,
+                overlaps=overlaps,
+            )
     return rollout
 
 
@@ -129,11 +135,20 @@ def rollout_start(
     """Start now, or schedule for `at`. The plan's stages are copied now (the rollout records
     which plan version). The person starting the rollout approves its first stage, except under
     four-eyes: then stage 1 waits for the approval of a second person, like every stage."""
-    scheduled = at is not None and at > timezone.now()
-    to = RolloutStatus.SCHEDULED if scheduled else RolloutStatus.RUNNING
     overlaps = start_checks(
         plan=rollout.plan, actor=actor, overlap_reason=overlap_reason, rollout_id=rollout.pk
     )
+    return _start(
+        rollout=rollout, actor=actor, at=at, overlap_reason=overlap_reason, overlaps=overlaps
+    )
+
+
+def _start(
+    *, rollout: Rollout, actor, at: datetime | None, overlap_reason: str, overlaps: list
+) -> Rollout:
+    """`rollout_start` once `start_checks` passed (their overlaps to record)."""
+    scheduled = at is not None and at > timezone.now()
+    to = RolloutStatus.SCHEDULED if scheduled else RolloutStatus.RUNNING
     with transaction.atomic():
         overlap_record(rollout=rollout, overlaps=overlaps, actor=actor, reason=overlap_reason)
         plan = Plan.objects.select_for_update().get(pk=rollout.plan_id)

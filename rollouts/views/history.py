@@ -56,12 +56,13 @@ CSV_COLUMNS = [
 @console_view(VIEW)
 def history(request: HttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET)
-    rollouts = with_record(rollout_history(filters=form.to_filter()))
+    filters = form.to_filter()
+    rollouts = with_record(rollout_history(filters=filters))
     page = Paginator(rollouts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    dates = form.to_filter()  # the event export covers the days the history is filtered to
-    days = {"from": dates.since or "", "to": dates.until or ""}
+    # the event export covers the days the history is filtered to
+    days = {"from": filters.since or "", "to": filters.until or ""}
     context = {
         "form": form,
         "page": page,

@@ -65,7 +65,7 @@ def _preview_context(plan: Plan | None) -> dict:
         return {"previews": []}
     stages = list(plan.stages.order_by("position"))
     return {
-        "previews": plan_preview(plan=plan),
+        "previews": plan_preview(plan=plan, stages=stages),
         "counts": stage_target_counts(plan.project, stages),
         "names": names_check(project=plan.project, stages=stages),
     }
