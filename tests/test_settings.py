@@ -137,6 +137,14 @@ def test_importing_the_settings_creates_no_broker_folder(tmp_path):
     assert len(list((broker / "queue").iterdir())) == 1  # the message, in its folder
 
 
+def test_a_sqlite_database_in_a_folder_not_made_yet_can_be_created(tmp_path):
+    """A fresh checkout has no var/: `make run`'s first migrate must still open the file."""
+    folder = tmp_path / "fresh" / "var"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}"}
+
+    assert settings_value(f"pathlib.Path({str(folder)!r}).is_dir()", env) == "True"
+
+
 def test_x_forwarded_proto_is_trusted_only_when_asked(tmp_path):
     expression = "getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)"
 

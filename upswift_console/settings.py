@@ -109,11 +109,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file. WAL lets readers go on while one process writes;
-    # a writer waits up to `timeout` seconds for the lock instead of failing; and IMMEDIATE
-    # takes the write lock when a transaction begins, so two transactions that both read and
-    # then write queue up rather than one failing with "database is locked" at once (a
-    # deferred transaction cannot wait for a lock it would need to upgrade to). The test
-    # database is a file too, so test-started workers can open it.
+    # a writer waits up to `timeout` seconds for the lock; IMMEDIATE takes the write lock when
+    # a transaction begins, so two read-then-write transactions queue up instead of one failing
+    # with "database is locked" (a deferred one cannot wait to upgrade its lock).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": env.float("SQLITE_BUSY_TIMEOUT_SECONDS", default=20.0),
@@ -122,6 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    _sqlite_file = DATABASES["default"]["NAME"]  # SQLite makes its file, not its folder (var/)
+    if _sqlite_file not in ("", ":memory:"):
+        Path(_sqlite_file).parent.mkdir(parents=True, exist_ok=True)
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

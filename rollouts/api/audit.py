@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from rollouts.api.base import ApiView, responses, valid
 from rollouts.api.permissions import VIEW_EVENT, VIEW_ROLLOUT
-from rollouts.api.serializers import EventSerializer
+from rollouts.api.record_serializers import EventSerializer
 from rollouts.selectors.audit import events_in_range
 
 

@@ -30,10 +30,12 @@ from rollouts.api.permissions import (
     VIEW_PLAN,
     VIEW_ROLLOUT,
 )
-from rollouts.api.serializers import (
+from rollouts.api.record_serializers import (
     ApiCallSerializer,
     EventFilterSerializer,
     EventSerializer,
+)
+from rollouts.api.serializers import (
     PlanFilterSerializer,
     PlanSerializer,
     RolloutCreateSerializer,

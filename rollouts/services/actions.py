@@ -103,13 +103,7 @@ def rollout_launch(
             actor=actor,
         )
         if start:
-            _start(
-                rollout=rollout,
-                actor=actor,
-                at=at,
-                overlap_reason=overlap_reason,
-                overlaps=overlaps,
-            )
+            _start(rollout=rollout, actor=actor, at=at, reason=overlap_reason, overlaps=overlaps)
     return rollout
 
 
@@ -138,19 +132,15 @@ def rollout_start(
     overlaps = start_checks(
         plan=rollout.plan, actor=actor, overlap_reason=overlap_reason, rollout_id=rollout.pk
     )
-    return _start(
-        rollout=rollout, actor=actor, at=at, overlap_reason=overlap_reason, overlaps=overlaps
-    )
+    return _start(rollout=rollout, actor=actor, at=at, reason=overlap_reason, overlaps=overlaps)
 
 
-def _start(
-    *, rollout: Rollout, actor, at: datetime | None, overlap_reason: str, overlaps: list
-) -> Rollout:
-    """`rollout_start` once `start_checks` passed (their overlaps to record)."""
+def _start(*, rollout: Rollout, actor, at: datetime | None, reason: str, overlaps: list) -> Rollout:
+    """`rollout_start` once `start_checks` passed (their overlaps to record, with `reason`)."""
     scheduled = at is not None and at > timezone.now()
     to = RolloutStatus.SCHEDULED if scheduled else RolloutStatus.RUNNING
     with transaction.atomic():
-        overlap_record(rollout=rollout, overlaps=overlaps, actor=actor, reason=overlap_reason)
+        overlap_record(rollout=rollout, overlaps=overlaps, actor=actor, reason=reason)
         plan = Plan.objects.select_for_update().get(pk=rollout.plan_id)
         four_eyes = four_eyes_for(plan)
         version = plan_version_current(plan)
