@@ -21,7 +21,9 @@ pytestmark = pytest.mark.integration
 def test_worker_killed_mid_deploy_then_restarted_completes_without_duplicate(engine_factory):
     manager = UserFactory(username="rm")
     stages = [CANARY_GROUPS_ALL[0], {**CANARY_GROUPS_ALL[1], "approval_required": False}]
-    with engine_factory(devices=200) as engine:
+    # The lost deploy is found by reading back: give it time to show on a busy machine (the
+    # pause after too few checks is tests/process/test_lost_answers.py's subject, not this one).
+    with engine_factory(devices=200, env={"ROLLOUT_SETTLE_SECONDS": "5"}) as engine:
         engine.sim.fault("slow", count=1, delay=4)  # the first call: the canary deploy
         rollout = start_rollout(user=manager, stages=stages)
         wait_for(
