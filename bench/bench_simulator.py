@@ -209,7 +209,7 @@ def append_report(text: str) -> None:
     if not REPORT.exists():
         REPORT.write_text("# Benchmarks\n\n")
     with REPORT.open("a") as handle:
-        handle.write(text + "\n")
+        handle.write("\n" + text.strip("\n") + "\n")  # a blank line before each section
 
 
 def main() -> int:

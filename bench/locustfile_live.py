@@ -1,12 +1,15 @@
 """Locust users for bench/bench_live_load.py: each one is a browser tab on a running rollout.
 
 It opens the rollout's page once, then asks for the live fragment every 2 s as htmx does (the
-`HX-Request` header, the poller's own URL with its fingerprints and stamp), following the
-poller each answer brings; a 204 keeps the one it has. The wait stays at 2 s whatever interval
-the poller asks for: the worst case, every page polling at the base rate.
+`HX-Request` header, `HX-Trigger: poller` naming the element that polls, the poller's own URL
+with its fingerprints and stamp), following the poller each answer brings; a 204 keeps the one
+it has. The wait stays at 2 s whatever interval the poller asks for: the worst case, every page
+polling at the base rate.
 
 The plan (a JSON file named by LIVE_LOAD_PLAN, written by the bench): the session cookie's
-name, one signed-in session per user, the rollout ids.
+name, one signed-in session per user, the rollout ids. LIVE_LOAD_WARMUP (seconds, default 0):
+the statistics restart that long after the test starts, so the figures are the steady state
+of pages already open, not the minute in which everyone opened theirs at once.
 """
 
 import itertools
@@ -14,12 +17,20 @@ import json
 import os
 import re
 
-from locust import FastHttpUser, constant, task
+import gevent
+from locust import FastHttpUser, constant, events, task
 
 with open(os.environ["LIVE_LOAD_PLAN"]) as _plan:
     PLAN = json.load(_plan)
 POLLER = re.compile(r'id="poller" hx-get="([^"]+)"')
 _numbers = itertools.count()
+
+
+@events.test_start.add_listener
+def _warm_up(environment, **kwargs) -> None:
+    warmup = float(os.environ.get("LIVE_LOAD_WARMUP", "0"))
+    if warmup > 0 and environment.stats is not None:
+        gevent.spawn_later(warmup, environment.stats.reset_all)
 
 
 def poller_url(html: str) -> str | None:
@@ -42,7 +53,7 @@ class RolloutTab(FastHttpUser):
     def poll(self) -> None:
         if not self.url:
             return
-        headers = {**self.cookie, "HX-Request": "true"}
+        headers = {**self.cookie, "HX-Request": "true", "HX-Trigger": "poller"}
         with self.client.get(self.url, headers=headers, name="poll", catch_response=True) as r:
             if r.status_code == 204:
                 r.success()

@@ -1,13 +1,11 @@
 """One rollout's page: its stages, what it waits on, its timeline, its API calls."""
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from rollouts.engine.lifecycle import (
@@ -211,62 +209,3 @@ def stage_devices_page(*, stage: RolloutStage, status: str = "", page: str | int
 def rollout_calls_page(*, rollout: Rollout, page: str | int = 1) -> Page:
     calls = rollout.api_calls.select_related("stage").order_by("-id")
     return Paginator(calls, CALL_PAGE_SIZE).get_page(page)
-
-
-STAMP_SECONDS = 30
-
-
-def rollout_stamp(*, rollout_id: int, now: float | None = None) -> str:
-    """A cheap over-approximation of the live page's fingerprints (two small queries, no page
-    built): it changes whenever anything the live regions show may have changed — the
-    rollout's row, a new event or call, a call's state, a stage's row — and at least every
-    STAMP_SECONDS for what only time or another table moves (a freeze window, the kill
-    switch). While it is unchanged, a poll is answered without building or rendering the page.
-    Raises Http404 for an unknown rollout."""
-    now = time.time() if now is None else now
-
-    def latest(model, field_name):
-        rows = model.objects.filter(rollout=OuterRef("pk")).order_by(f"-{field_name}")
-        return Subquery(rows.values(field_name)[:1])
-
-    row = (
-        Rollout.objects.filter(pk=rollout_id)
-        .annotate(
-            event_id=latest(Event, "id"),
-            call_id=latest(ApiCall, "id"),
-            call_sent=latest(ApiCall, "sent_at"),
-            call_done=latest(ApiCall, "completed_at"),
-        )
-        .values_list(
-            "status",
-            "status_reason",
-            "last_error",
-            "pause_cause",
-            "event_id",
-            "call_id",
-            "call_sent",
-            "call_done",
-        )
-        .first()
-    )
-    if row is None:
-        raise Http404("No such rollout.")
-    stages = RolloutStage.objects.filter(rollout_id=rollout_id).order_by("position")
-    stage_rows = list(
-        stages.values_list(
-            "status",
-            "last_error",
-            "approved_at",
-            "devices_total",
-            "count_success",
-            "count_failed",
-            "count_pending",
-            "count_in_progress",
-            "count_aborted",
-            "count_not_reached",
-            "last_polled_at",
-            "deadline_at",
-            "threshold_met_at",
-        )
-    )
-    return _digest((row, stage_rows, int(now // STAMP_SECONDS)))

@@ -11,6 +11,7 @@ from rollouts.selectors import rollouts as selectors
 from rollouts.selectors.evidence import approval_evidence
 from rollouts.selectors.fleet import rows_with_fleet_state, stage_target_counts
 from rollouts.selectors.plans import plan_preview
+from rollouts.selectors.stamp import rollout_stamp
 from rollouts.services.actions import rollout_launch
 from rollouts.services.errors import ActionRefused
 from rollouts.services.events import TransitionConflict
@@ -133,7 +134,7 @@ def rollout_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def rollout_page(request: HttpRequest, pk: int, *, status: int = 200) -> HttpResponse:
     """The rollout's page (also the answer to an approval refused because the numbers changed,
     with status 409)."""
-    stamp = selectors.rollout_stamp(rollout_id=pk)  # first: a change after it shows next poll
+    stamp = rollout_stamp(rollout_id=pk)  # first: a change after it shows next poll
     page = selectors.rollout_page(rollout_id=pk)
     poll = poll_first(fingerprints=_fingerprints(page, stamp), active=not page.finished)
     context = _page_context(request, page, poll)
@@ -147,7 +148,7 @@ def rollout_live(request: HttpRequest, pk: int) -> HttpResponse:
     While the cheap stamp is the one the page was built at, nothing it shows can have changed:
     the answer is the next poller alone (no page built or rendered), or 204 once the interval
     is at its cap (htmx keeps the poller it has). Many open pages cost a query or two each."""
-    stamp = selectors.rollout_stamp(rollout_id=pk)  # first: a change after it shows next poll
+    stamp = rollout_stamp(rollout_id=pk)  # first: a change after it shows next poll
     if request.GET.get("v") == stamp:
         known = {name: request.GET.get(name, "") for name in ("a", "d")}
         poll = poll_next(request, fingerprints={**known, "v": stamp}, active=True)

@@ -26,10 +26,15 @@ def test_worker_killed_mid_deploy_then_restarted_completes_without_duplicate(eng
     with engine_factory(devices=200, env={"ROLLOUT_SETTLE_SECONDS": "5"}) as engine:
         engine.sim.fault("slow", count=1, delay=4)  # the first call: the canary deploy
         rollout = start_rollout(user=manager, stages=stages)
+        # Kill only once Upswift holds the request: a kill between "sending" and the socket write
+        # is a deploy that never left, which the read-backs rightly report as not sent.
         wait_for(
-            lambda: ApiCall.objects.filter(
-                rollout=rollout, kind=CallKind.DEPLOY, state=CallState.SENDING
-            ).exists(),
+            lambda: (
+                deploy_calls(engine.sim)
+                and ApiCall.objects.filter(
+                    rollout=rollout, kind=CallKind.DEPLOY, state=CallState.SENDING
+                ).exists()
+            ),
             timeout=30,
             describe=engine.logs,
         )

@@ -70,9 +70,9 @@ BANNER = 1
 # inventory's devices, its freshness and the names check's read; the device table's fleet state.
 FLEET_PREVIEW = 4
 FLEET_STATE = 1
-# The rollout page's cheap change stamp (selectors.rollout_stamp), which lets a poll that finds
+# The rollout page's cheap change stamp (rollouts/selectors/stamp.py), which lets a poll that finds
 # it unchanged skip building the page.
-STAMP = 2
+STAMP = 1
 FLEET_PICKERS = 3  # the plan editor's project, group and tag names
 PLAN_VERSIONS = 1  # the plan page's edit history (who changed what, when)
 # The stages' passes (rollouts/selectors/passes.py: each deploy's and retry's own numbers).
