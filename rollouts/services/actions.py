@@ -41,7 +41,7 @@ from rollouts.services.approvals import NumbersChanged, stage_approve  # noqa: F
 from rollouts.services.errors import ActionRefused
 from rollouts.services.events import TransitionConflict, event_record, transition
 from rollouts.services.fleet_names import names_check
-from rollouts.services.overlap import overlap_guard, overlap_record
+from rollouts.services.overlap import overlap_guard, overlap_record, project_start_lock
 from rollouts.services.plans import plan_version_current
 
 
@@ -91,8 +91,8 @@ def rollout_launch(
     the page and the REST API both launch rollouts through here. A start is refused (400) when
     the plan names a group the fleet inventory does not know, and (409) when it overlaps an
     active rollout, unless a release manager gives `overlap_reason` (services/overlap.py)."""
-    if start:  # refused before a draft is left behind; checked once, not again on the start
-        overlaps = start_checks(plan=plan, actor=actor, overlap_reason=overlap_reason)
+    if start:  # refused before a draft is made (the overlap guard rolls the draft back)
+        start_checks(plan=plan)
     with transaction.atomic():
         rollout = rollout_create(
             plan=plan,
@@ -103,19 +103,17 @@ def rollout_launch(
             actor=actor,
         )
         if start:
-            _start(rollout=rollout, actor=actor, at=at, reason=overlap_reason, overlaps=overlaps)
+            _start(rollout=rollout, actor=actor, at=at, reason=overlap_reason)
     return rollout
 
 
-def start_checks(*, plan: Plan, actor, overlap_reason: str = "", rollout_id=None) -> list:
-    """Before a start: the plan's names against the fleet inventory (400 naming an unknown
-    group), then the overlap guard (409 naming the other rollout, unless a release manager
-    gives a reason); returns the overlaps to record."""
+def start_checks(*, plan: Plan) -> None:
+    """Before a start, outside its transaction (it may ask Upswift): the plan's names against
+    the fleet inventory, 400 naming an unknown group."""
     stages = list(plan.stages.order_by("position"))
     names = names_check(project=plan.project, stages=stages, live=True)
     if names.errors:
         raise ActionRefused(names.sentence(), code="invalid", field="plan")
-    return overlap_guard(plan=plan, actor=actor, reason=overlap_reason, exclude_id=rollout_id)
 
 
 def four_eyes_for(plan: Plan) -> bool:
@@ -129,17 +127,21 @@ def rollout_start(
     """Start now, or schedule for `at`. The plan's stages are copied now (the rollout records
     which plan version). The person starting the rollout approves its first stage, except under
     four-eyes: then stage 1 waits for the approval of a second person, like every stage."""
-    overlaps = start_checks(
-        plan=rollout.plan, actor=actor, overlap_reason=overlap_reason, rollout_id=rollout.pk
-    )
-    return _start(rollout=rollout, actor=actor, at=at, reason=overlap_reason, overlaps=overlaps)
+    start_checks(plan=rollout.plan)
+    return _start(rollout=rollout, actor=actor, at=at, reason=overlap_reason)
 
 
-def _start(*, rollout: Rollout, actor, at: datetime | None, reason: str, overlaps: list) -> Rollout:
-    """`rollout_start` once `start_checks` passed (their overlaps to record, with `reason`)."""
+def _start(*, rollout: Rollout, actor, at: datetime | None, reason: str) -> Rollout:
+    """`rollout_start` once `start_checks` passed. The overlap guard (409 naming the other
+    rollout, unless a release manager gives `reason`) runs under the project's start lock, so
+    two starts that overlap each other cannot both pass it."""
     scheduled = at is not None and at > timezone.now()
     to = RolloutStatus.SCHEDULED if scheduled else RolloutStatus.RUNNING
     with transaction.atomic():
+        project_start_lock(rollout.project)
+        overlaps = overlap_guard(
+            plan=rollout.plan, actor=actor, reason=reason, exclude_id=rollout.pk
+        )
         overlap_record(rollout=rollout, overlaps=overlaps, actor=actor, reason=reason)
         plan = Plan.objects.select_for_update().get(pk=rollout.plan_id)
         four_eyes = four_eyes_for(plan)

@@ -10,7 +10,10 @@ warns that the project was not read).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+
+from django.db import connection
 
 from rollouts.models import EventKind, Plan, Rollout, RolloutStatus, StageStatus
 from rollouts.selectors.fleet import inventory_devices, stage_target_uuids
@@ -64,6 +67,22 @@ def rollout_overlaps(*, plan: Plan, exclude_id: int | None = None) -> list[Overl
         if shared:
             found.append(Overlap(other.pk, _label(other), shared))
     return found
+
+
+START_LOCK_SPACE = 0x5057  # the first key of this app's PostgreSQL advisory locks
+
+
+def project_start_lock(project: str) -> None:
+    """Take, until the transaction ends, the right to start rollouts in `project`: two starts
+    that each looked for overlaps before the other started would otherwise both go ahead.
+    PostgreSQL: a transaction-level advisory lock on the project's name. SQLite: every write
+    transaction is IMMEDIATE (settings), so it is alone already."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("project_start_lock is held until a transaction ends: take it in one.")
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(project.encode()) - 2**31  # a signed 32-bit int
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [START_LOCK_SPACE, key])
 
 
 def overlap_guard(

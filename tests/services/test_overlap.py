@@ -2,7 +2,10 @@
 targets is refused naming that rollout (service, REST API 409, the new-rollout form), unless a
 release manager confirms with a reason, which becomes an event."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
 from rollouts.models import Event, EventKind, Rollout, RolloutStatus
@@ -131,3 +134,51 @@ def test_a_drafts_start_endpoint_is_guarded_too(first, overlapping, release_mana
 
     assert api.post(url, {"overlap_reason": "hotfix"}, format="json").status_code == 200
     assert Event.objects.filter(rollout=draft, kind=EventKind.OVERLAP_CONFIRMED).exists()
+
+
+def test_two_overlapping_starts_at_once_cannot_both_pass_the_guard(fleet_sim, release_manager):
+    """A's start holds the project's start lock until it commits: B's start, made meanwhile,
+    waits for it, then finds A running and is refused, instead of both starting unseen."""
+    from rollouts.services.actions import rollout_create, rollout_start
+
+    inventory_read("Demo")
+    lab = plan_create(name="A", project="Demo", stages=[{"target": "groups", "groups": ["Lab"]}])
+    also_lab = plan_create(name="B", project="Demo", stages=[{"target": "all"}])
+    draft_a = rollout_create(plan=lab, actor=release_manager, **RELEASE)
+    draft_b = rollout_create(plan=also_lab, actor=release_manager, **RELEASE)
+    a_started, a_may_commit = threading.Event(), threading.Event()
+    b_outcome = []
+
+    def start_a():
+        try:
+            with transaction.atomic():
+                rollout_start(rollout=draft_a, actor=release_manager)
+                a_started.set()
+                a_may_commit.wait(10)
+        finally:
+            connection.close()
+
+    def start_b():
+        try:
+            rollout_start(rollout=draft_b, actor=release_manager)
+            b_outcome.append("started")
+        except ActionRefused as refused:
+            b_outcome.append(refused.code)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=start_a)
+    a.start()
+    assert a_started.wait(10)
+    b = threading.Thread(target=start_b)
+    b.start()
+    b.join(1.0)
+    waited = b.is_alive()
+    a_may_commit.set()
+    a.join(10)
+    b.join(10)
+
+    assert waited  # B's guard waited for A's transaction
+    assert b_outcome == ["conflict"]
+    statuses = dict(Rollout.objects.values_list("pk", "status"))
+    assert statuses == {draft_a.pk: RolloutStatus.RUNNING, draft_b.pk: RolloutStatus.DRAFT}
