@@ -42,13 +42,29 @@ def pass_current(stage: RolloutStage) -> StagePass:
 
 def sample_record(stage: RolloutStage) -> StageSample:
     """After a completed read-back: keep its counts as a sample, and as the current pass's
-    (a pass already frozen by the next one is left as it was)."""
+    (a pass already frozen by the next one is left as it was).
+
+    A run of read-backs that found the same numbers is kept as its first and last samples
+    only: the last one's time moves forward. The chart draws the same lines, and a stage that
+    waits an hour for its stragglers keeps 2 rows, not one per read-back (hundreds)."""
     now = timezone.now()
     counts = _counts_now(stage)
     current = pass_current(stage)
     StagePass.objects.filter(pk=current.pk, ended_at=None).update(read_at=now, **counts)
+    last_two = list(StageSample.objects.filter(stage=stage).order_by("-taken_at", "-id")[:2])
+    if len(last_two) == 2 and all(_same(s, counts, current.number) for s in last_two):
+        latest = last_two[0]
+        StageSample.objects.filter(pk=latest.pk).update(taken_at=now)
+        latest.taken_at = now
+        return latest
     return StageSample.objects.create(
         stage=stage, taken_at=now, pass_number=current.number, **counts
+    )
+
+
+def _same(sample: StageSample, counts: dict[str, int], pass_number: int) -> bool:
+    return sample.pass_number == pass_number and all(
+        getattr(sample, name) == value for name, value in counts.items()
     )
 
 

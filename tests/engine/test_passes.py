@@ -85,3 +85,21 @@ def test_a_stage_read_before_passes_were_kept_gets_its_first_pass_at_the_retry(r
 def fresh(obj):
     obj.refresh_from_db()
     return obj
+
+
+def test_read_backs_that_find_the_same_numbers_keep_the_first_and_last_sample(release_manager):
+    _, stage = _canary(release_manager)  # a first sample: 3 succeeded, 8 failed
+    kept = [_read(stage, count_success=3) for _ in range(5)]  # nothing changed, five times
+
+    samples = list(StageSample.objects.filter(stage=stage).order_by("taken_at", "id"))
+    assert len(samples) == 2
+    assert samples[-1].taken_at == kept[-1].taken_at > samples[0].taken_at
+
+    _read(stage, count_success=4, count_failed=7)  # a change starts a new sample
+    _read(stage, count_success=4, count_failed=7)
+    counts = list(
+        StageSample.objects.filter(stage=stage)
+        .order_by("taken_at", "id")
+        .values_list("count_success", flat=True)
+    )
+    assert counts == [3, 3, 4, 4]
