@@ -8,6 +8,7 @@ rollout silently.
 """
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from rollouts.engine import lifecycle, progress
@@ -105,15 +106,17 @@ def stage_numbers(stage: RolloutStage, *, online_known: bool = True) -> dict:
     are offline (as of the last read-back; None when their online state could not be read)."""
     base = stage.devices_total
     not_final = (DeviceStatus.NOT_REACHED, DeviceStatus.PENDING, DeviceStatus.IN_PROGRESS)
-    pending = stage.devices.filter(status__in=not_final)
+    pending = stage.devices.filter(status__in=not_final).aggregate(
+        all=Count("pk"), offline=Count("pk", filter=Q(online=False))
+    )
     return {
         "success": stage.count_success,
         "devices": base,
         "percent": round(stage.count_success * 100 / base, 1) if base else 100.0,
         "needs": stage.success_threshold,
         "failed": stage.count_failed + stage.count_aborted,
-        "pending": pending.count(),
-        "offline": pending.filter(online=False).count() if online_known else None,
+        "pending": pending["all"],
+        "offline": pending["offline"] if online_known else None,
     }
 
 
